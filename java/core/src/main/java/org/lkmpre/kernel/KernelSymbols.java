@@ -1,0 +1,114 @@
+package org.lkmpre.kernel;
+
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The export table of one kernel build: every symbol vmlinux exports to modules, in table order
+ * ({@code __ksymtab} first, then {@code __ksymtab_gpl}), with what identifies the build. Immutable
+ * and safe to share between threads.
+ */
+public final class KernelSymbols {
+    private final String origin;
+    private final List<ExportedSymbol> exports;
+    private final Map<String, ExportedSymbol> byName;
+    private final Map<String, String> moduleExports;
+    private final KernelIdentity identity;
+    private final Optional<KernelConfig> config;
+    private final int wordSize;
+    private final int machine;
+    private final boolean hasCrcs;
+
+    private KernelSymbols(String origin, List<ExportedSymbol> exports, Map<String, String> moduleExports,
+                          KernelIdentity identity, Optional<KernelConfig> config, int wordSize, int machine) {
+        this.origin = Objects.requireNonNull(origin);
+        this.exports = List.copyOf(exports);
+        Map<String, ExportedSymbol> map = new HashMap<>(exports.size() * 2);
+        for (ExportedSymbol e : this.exports) {
+            // The kernel searches __ksymtab before __ksymtab_gpl: the first entry wins.
+            map.putIfAbsent(e.name(), e);
+        }
+        this.byName = Collections.unmodifiableMap(map);
+        this.moduleExports = Map.copyOf(moduleExports);
+        this.identity = Objects.requireNonNull(identity);
+        this.config = Objects.requireNonNull(config);
+        if (wordSize != 4 && wordSize != 8) {
+            throw new IllegalArgumentException("word size " + wordSize);
+        }
+        this.wordSize = wordSize;
+        this.machine = machine;
+        this.hasCrcs = this.exports.stream().anyMatch(e -> e.crc().isPresent());
+    }
+
+    /**
+     * Creates an export table.
+     *
+     * @param origin        what the table was read from, for messages
+     * @param exports       the exports, {@code __ksymtab} entries before {@code __ksymtab_gpl}
+     * @param moduleExports symbols that modules (not vmlinux) export, with the exporting module,
+     *                      when the source knows them (Module.symvers); may be empty
+     * @param identity      what identifies the build
+     * @param config        the kernel configuration, if known
+     * @param wordSize      4 for a 32-bit kernel, 8 for a 64-bit kernel
+     * @param machine       the ELF {@code e_machine} of the kernel, 0 if unknown
+     * @return the table
+     */
+    public static KernelSymbols of(String origin, List<ExportedSymbol> exports, Map<String, String> moduleExports,
+                                   KernelIdentity identity, Optional<KernelConfig> config, int wordSize, int machine) {
+        return new KernelSymbols(origin, exports, moduleExports, identity, config, wordSize, machine);
+    }
+
+    /** @return the same table with {@code config} as its configuration */
+    public KernelSymbols withConfig(KernelConfig config) {
+        return new KernelSymbols(origin, exports, moduleExports, identity, Optional.of(config), wordSize, machine);
+    }
+
+    /** @return what the table was read from */
+    public String origin() {
+        return origin;
+    }
+
+    /** @return every export, in table order */
+    public List<ExportedSymbol> exports() {
+        return exports;
+    }
+
+    /** @return the export called {@code name}, as the kernel's loader would find it */
+    public Optional<ExportedSymbol> find(String name) {
+        return Optional.ofNullable(byName.get(name));
+    }
+
+    /** @return the module that exports {@code name}, when the source lists module exports */
+    public Optional<String> exportingModule(String name) {
+        return Optional.ofNullable(moduleExports.get(name));
+    }
+
+    /** @return what identifies the kernel build */
+    public KernelIdentity identity() {
+        return identity;
+    }
+
+    /** @return the kernel configuration, if one was found or given */
+    public Optional<KernelConfig> config() {
+        return config;
+    }
+
+    /** @return 4 or 8: the width of an address (and of {@code unsigned long}) in this kernel */
+    public int wordSize() {
+        return wordSize;
+    }
+
+    /** @return the kernel's ELF machine, or 0 when the source does not say */
+    public int machine() {
+        return machine;
+    }
+
+    /** @return true if the kernel carries modversions CRCs for its exports */
+    public boolean hasCrcs() {
+        return hasCrcs;
+    }
+}

@@ -1,0 +1,244 @@
+package org.lkmpre.kernel;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
+import org.lkmpre.InputFormatException;
+import org.lkmpre.elf.ElfFile;
+import org.lkmpre.elf.Section;
+
+/**
+ * An uncompressed kernel image (ELF executable). Exports come from {@code __ksymtab} and
+ * {@code __ksymtab_gpl} in whichever entry layout the kernel uses, names from
+ * {@code __ksymtab_strings}, CRCs from {@code __kcrctab} and {@code __kcrctab_gpl}.
+ *
+ * @param path the vmlinux file
+ */
+public record Vmlinux(Path path) implements KernelSource {
+    private static final byte[] IKCONFIG_START = "IKCFG_ST".getBytes(StandardCharsets.ISO_8859_1);
+    private static final byte[] IKCONFIG_END = "IKCFG_ED".getBytes(StandardCharsets.ISO_8859_1);
+    private static final byte[] BANNER = "Linux version ".getBytes(StandardCharsets.ISO_8859_1);
+    private static final int NT_GNU_BUILD_ID = 3;
+
+    /** The layouts of {@code struct kernel_symbol} that kernels have used. */
+    enum Layout {
+        /** {@code int value_offset, name_offset, namespace_offset}, each relative to its own field (PREL32). */
+        PREL32,
+        /** {@code unsigned long value; const char *name, *namespace} (5.4+ without PREL32). */
+        ABSOLUTE_WITH_NAMESPACE,
+        /** {@code unsigned long value; const char *name} (before 5.4). */
+        ABSOLUTE;
+
+        int entrySize(int word) {
+            return switch (this) {
+                case PREL32 -> 12;
+                case ABSOLUTE_WITH_NAMESPACE -> 3 * word;
+                case ABSOLUTE -> 2 * word;
+            };
+        }
+    }
+
+    @Override
+    public KernelSymbols read() throws IOException {
+        return parse(path.toString(), KernelSource.readFile(path));
+    }
+
+    /**
+     * Reads the export table from vmlinux bytes.
+     *
+     * @param file name for messages
+     * @param data the whole vmlinux
+     * @return the exports, identity and embedded configuration (if any)
+     * @throws InputFormatException if the image is malformed or exports nothing
+     */
+    public static KernelSymbols parse(String file, byte[] data) {
+        ElfFile elf = ElfFile.parse(file, data);
+        if (elf.type() == ElfFile.ET_REL) {
+            throw new InputFormatException(file, "is a relocatable object (a module?), not a kernel image");
+        }
+        Section strings = elf.section("__ksymtab_strings")
+                .orElseThrow(() -> new InputFormatException(file, "has no __ksymtab_strings section: not a kernel that exports symbols"));
+        Optional<Section> plain = elf.section("__ksymtab");
+        Optional<Section> gpl = elf.section("__ksymtab_gpl");
+        if (plain.isEmpty() && gpl.isEmpty()) {
+            throw new InputFormatException(file, "has neither __ksymtab nor __ksymtab_gpl");
+        }
+        Layout layout = detectLayout(elf, strings, plain, gpl);
+        List<ExportedSymbol> exports = new ArrayList<>();
+        plain.ifPresent(s -> readTable(elf, s, elf.section("__kcrctab"), strings, layout, ExportKind.EXPORT_SYMBOL, exports));
+        gpl.ifPresent(s -> readTable(elf, s, elf.section("__kcrctab_gpl"), strings, layout, ExportKind.EXPORT_SYMBOL_GPL, exports));
+        return KernelSymbols.of(file, exports, Map.of(), identity(elf, data), embeddedConfig(file, data),
+                elf.wordSize(), elf.machine());
+    }
+
+    private static Layout detectLayout(ElfFile elf, Section strings, Optional<Section> plain, Optional<Section> gpl) {
+        // 64-bit kernels with HAVE_ARCH_PREL32_RELOCATIONS (x86_64, arm64) use PREL32; 32-bit
+        // arm and sh4 use absolute pointers. Detect from the data: every name must land in
+        // __ksymtab_strings under the layout chosen.
+        List<Layout> order = elf.is64()
+                ? List.of(Layout.PREL32, Layout.ABSOLUTE_WITH_NAMESPACE, Layout.ABSOLUTE)
+                : List.of(Layout.ABSOLUTE_WITH_NAMESPACE, Layout.ABSOLUTE, Layout.PREL32);
+        for (Layout layout : order) {
+            if (fits(elf, plain, strings, layout) && fits(elf, gpl, strings, layout)) {
+                return layout;
+            }
+        }
+        throw new InputFormatException(elf.file(), "__ksymtab entries match no known struct kernel_symbol layout");
+    }
+
+    private static boolean fits(ElfFile elf, Optional<Section> table, Section strings, Layout layout) {
+        if (table.isEmpty()) {
+            return true;
+        }
+        Section s = table.get();
+        int size = layout.entrySize(elf.wordSize());
+        if (s.size() % size != 0 || !s.hasFileBytes() && s.size() != 0) {
+            return false;
+        }
+        long count = s.size() / size;
+        for (long i = 0; i < count; i++) {
+            long name = nameAddress(elf, s, i, layout);
+            if (Long.compareUnsigned(name - strings.addr(), strings.size()) >= 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static long mask(ElfFile elf, long value) {
+        return elf.is64() ? value : value & 0xffff_ffffL;
+    }
+
+    /** @return the run-time address of field {@code field} (0 value, 1 name, 2 namespace) of entry {@code i} */
+    private static long fieldAddress(ElfFile elf, Section s, long i, Layout layout, int field) {
+        int fieldSize = layout == Layout.PREL32 ? 4 : elf.wordSize();
+        return s.addr() + i * layout.entrySize(elf.wordSize()) + (long) field * fieldSize;
+    }
+
+    /** Reads field {@code field} of entry {@code i} as an address: PREL32 fields are relative to themselves. */
+    private static long pointer(ElfFile elf, Section s, long i, Layout layout, int field) {
+        long at = fieldAddress(elf, s, i, layout, field);
+        long fileOffset = s.offset() + (at - s.addr());
+        if (layout == Layout.PREL32) {
+            int rel = elf.s32(fileOffset);
+            return rel == 0 && field == 2 ? 0 : mask(elf, at + rel);
+        }
+        return elf.word(fileOffset);
+    }
+
+    private static long nameAddress(ElfFile elf, Section s, long i, Layout layout) {
+        return pointer(elf, s, i, layout, 1);
+    }
+
+    private static void readTable(ElfFile elf, Section table, Optional<Section> crcs, Section strings, Layout layout,
+                                  ExportKind kind, List<ExportedSymbol> out) {
+        int count = (int) (table.size() / layout.entrySize(elf.wordSize()));
+        int crcSize = 0;
+        if (crcs.isPresent()) {
+            long size = crcs.get().size();
+            // Since 4.10 CRCs are 32-bit; older 64-bit kernels stored them as unsigned long.
+            crcSize = count == 0 ? 4 : (int) (size / count);
+            if ((crcSize != 4 && crcSize != elf.wordSize()) || (long) crcSize * count != size) {
+                throw new InputFormatException(elf.file(), crcs.get().name() + " (" + size + " bytes) does not match "
+                        + table.name() + " (" + count + " entries)");
+            }
+        }
+        for (int i = 0; i < count; i++) {
+            String name = elf.stringAt(strings, nameAddress(elf, table, i, layout));
+            long value = pointer(elf, table, i, layout, 0);
+            String namespace = "";
+            if (layout != Layout.ABSOLUTE) {
+                long ns = pointer(elf, table, i, layout, 2);
+                if (ns != 0) {
+                    namespace = elf.stringAt(strings, ns);
+                }
+            }
+            OptionalLong crc = OptionalLong.empty();
+            if (crcSize != 0) {
+                long at = crcs.get().offset() + (long) i * crcSize;
+                crc = OptionalLong.of(crcSize == 4 ? elf.u32(at) : elf.word(at) & 0xffff_ffffL);
+            }
+            out.add(new ExportedSymbol(name, value, crc, kind, namespace));
+        }
+    }
+
+    private static KernelIdentity identity(ElfFile elf, byte[] data) {
+        Optional<String> banner = Optional.empty();
+        Section rodata = elf.section(".rodata").filter(Section::hasFileBytes).orElse(null);
+        int from = rodata == null ? 0 : (int) rodata.offset();
+        int to = rodata == null ? elf.length() : (int) (rodata.offset() + rodata.size());
+        int at = ByteSearch.indexOf(data, BANNER, from, to);
+        if (at >= 0) {
+            int end = at;
+            while (end < to && data[end] != 0 && data[end] != '\n') {
+                end++;
+            }
+            banner = Optional.of(new String(data, at, end - at, StandardCharsets.ISO_8859_1));
+        }
+        return new KernelIdentity(banner, buildId(elf));
+    }
+
+    private static Optional<String> buildId(ElfFile elf) {
+        for (Section s : elf.sections()) {
+            if (s.type() != 7 /* SHT_NOTE */ || !s.hasFileBytes()) {
+                continue;
+            }
+            long at = s.offset();
+            long end = s.offset() + s.size();
+            while (end - at >= 12) {
+                long namesz = elf.u32(at);
+                long descsz = elf.u32(at + 4);
+                long type = elf.u32(at + 8);
+                long name = at + 12;
+                long desc = name + align4(namesz);
+                long next = desc + align4(descsz);
+                if (namesz > end || descsz > end || next > end) {
+                    break;
+                }
+                if (type == NT_GNU_BUILD_ID && namesz == 4 && "GNU".equals(elf.stringAtOffset(name, name + 4))) {
+                    return Optional.of(HexFormat.of().formatHex(bytesAt(elf, desc, (int) descsz)));
+                }
+                at = next;
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static byte[] bytesAt(ElfFile elf, long at, int n) {
+        byte[] out = new byte[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = (byte) elf.u8(at + i);
+        }
+        return out;
+    }
+
+    private static long align4(long n) {
+        return (n + 3) & ~3L;
+    }
+
+    private static Optional<KernelConfig> embeddedConfig(String file, byte[] data) {
+        int start = ByteSearch.indexOf(data, IKCONFIG_START, 0, data.length);
+        if (start < 0) {
+            return Optional.empty();
+        }
+        int gz = start + IKCONFIG_START.length;
+        int end = ByteSearch.indexOf(data, IKCONFIG_END, gz, data.length);
+        if (end < 0) {
+            throw new InputFormatException(file, "embedded kernel config (IKCFG_ST) has no IKCFG_ED end marker");
+        }
+        try (var in = new GzipCompressorInputStream(new ByteArrayInputStream(data, gz, end - gz))) {
+            byte[] text = Decompression.readCapped(file, in, Decompression.MAX_CONFIG_BYTES);
+            return Optional.of(KernelConfig.parse("embedded IKCONFIG in " + file, text));
+        } catch (IOException e) {
+            throw new InputFormatException(file, "embedded kernel config is not valid gzip data: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package org.lkmpre.kernel;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.lkmpre.InputFormatException;
+import org.lkmpre.elf.ElfFile;
+
+/**
+ * A compressed kernel image (bzImage, zImage, vmlinuz): the embedded payload is found,
+ * decompressed (gzip, xz, zstd, lzma, lz4, bzip2), and read as a {@link Vmlinux}.
+ *
+ * <p>An x86 bzImage says where its payload is ({@code payload_offset} in the setup header); any
+ * other image is searched for each format's magic number, as the kernel's
+ * {@code scripts/extract-vmlinux} does, and the first candidate that decompresses to an ELF file
+ * wins. Output is capped at 1 GiB.
+ *
+ * @param path the compressed image
+ */
+public record Vmlinuz(Path path) implements KernelSource {
+    /** Candidates tried per format when scanning: enough for real images, bounded for hostile ones. */
+    private static final int MAX_CANDIDATES_PER_FORMAT = 64;
+
+    @Override
+    public KernelSymbols read() throws IOException {
+        String file = path.toString();
+        byte[] vmlinux = extract(file, KernelSource.readFile(path));
+        return Vmlinux.parse(file + " (decompressed payload)", vmlinux);
+    }
+
+    /**
+     * Extracts the vmlinux ELF image from compressed kernel image bytes.
+     *
+     * @param file name for messages
+     * @param image the compressed kernel image
+     * @return the decompressed ELF image
+     * @throws InputFormatException if no payload decompresses to an ELF image
+     */
+    public static byte[] extract(String file, byte[] image) {
+        int bz = bzImagePayload(image);
+        if (bz >= 0) {
+            for (Decompression.Format f : Decompression.ALL) {
+                if (f.matches(image, bz)) {
+                    byte[] out = decompress(file, image, bz, f);
+                    if (!ElfFile.hasElfMagic(out)) {
+                        throw new InputFormatException(file, "bzImage payload (" + f.label() + ") is not an ELF image");
+                    }
+                    return out;
+                }
+            }
+        }
+        List<String> tried = new ArrayList<>();
+        for (Decompression.Format f : Decompression.ALL) {
+            int found = 0;
+            for (int at = ByteSearch.indexOf(image, f.magic, 0, image.length);
+                 at >= 0 && found < MAX_CANDIDATES_PER_FORMAT;
+                 at = ByteSearch.indexOf(image, f.magic, at + 1, image.length)) {
+                found++;
+                try {
+                    byte[] out = decompress(file, image, at, f);
+                    if (ElfFile.hasElfMagic(out)) {
+                        return out;
+                    }
+                } catch (InputFormatException e) {
+                    if (e.reason().startsWith("decompressed data exceeds")) {
+                        throw e;
+                    }
+                }
+            }
+            if (found > 0) {
+                tried.add(f.label() + " x" + found);
+            }
+        }
+        throw new InputFormatException(file, "no compressed vmlinux payload found"
+                + (tried.isEmpty() ? " (no gzip, xz, zstd, lzma, lz4 or bzip2 stream)" : " (tried " + String.join(", ", tried) + ")"));
+    }
+
+    /** @return the payload offset of an x86 bzImage (boot protocol 2.08+), or -1 */
+    private static int bzImagePayload(byte[] image) {
+        if (image.length < 0x250 || image[0x202] != 'H' || image[0x203] != 'd' || image[0x204] != 'r'
+                || image[0x205] != 'S') {
+            return -1;
+        }
+        ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
+        int version = b.getShort(0x206) & 0xffff;
+        if (version < 0x208) {
+            return -1;
+        }
+        int setupSects = image[0x1f1] & 0xff;
+        // A zero setup_sects means 4, for compatibility with old boot loaders.
+        long base = (long) ((setupSects == 0 ? 4 : setupSects) + 1) * 512;
+        long at = base + (b.getInt(0x248) & 0xffff_ffffL);
+        return at < image.length ? (int) at : -1;
+    }
+
+    private static byte[] decompress(String file, byte[] image, int at, Decompression.Format f) {
+        try (InputStream in = f.open(image, at)) {
+            return Decompression.readCapped(file, in, Decompression.MAX_KERNEL_BYTES);
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof InputFormatException ife) {
+                throw ife;
+            }
+            throw new InputFormatException(file, f.label() + " payload at offset " + at + " does not decompress: "
+                    + e.getMessage(), e);
+        }
+    }
+}

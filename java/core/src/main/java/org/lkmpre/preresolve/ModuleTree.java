@@ -1,0 +1,182 @@
+package org.lkmpre.preresolve;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.FileVisitOption;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.lkmpre.InputFormatException;
+import org.lkmpre.elf.ElfPatch;
+
+/**
+ * A set of module files to preresolve, named on the command line as modules or directories,
+ * and where each result goes. Directories are walked recursively (symbolic links are not
+ * followed), in sorted order so that output is stable.
+ */
+public final class ModuleTree {
+    /**
+     * One module to process.
+     *
+     * @param source      the module file
+     * @param name        its name in output: relative to the directory it was found in, or as given
+     * @param destination where the patched module is written (the source itself when in place)
+     */
+    public record Target(Path source, String name, Path destination) {
+    }
+
+    private final List<Target> targets;
+
+    private ModuleTree(List<Target> targets) {
+        this.targets = List.copyOf(targets);
+    }
+
+    /** @return the modules, in processing order */
+    public List<Target> targets() {
+        return targets;
+    }
+
+    /**
+     * Collects the modules under {@code paths}.
+     *
+     * @param paths  module files and directories
+     * @param outDir where to write results, mirroring each directory's layout; empty for in place
+     * @return the tree
+     * @throws IOException          if a directory cannot be walked
+     * @throws InputFormatException if a path does not exist or is neither a file nor a directory
+     */
+    public static ModuleTree collect(List<Path> paths, Optional<Path> outDir) throws IOException {
+        List<Target> targets = new ArrayList<>();
+        for (Path p : paths) {
+            if (Files.isDirectory(p)) {
+                List<Path> found;
+                try (Stream<Path> walk = Files.walk(p, Integer.MAX_VALUE, new FileVisitOption[0])) {
+                    found = walk.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS))
+                            .filter(f -> f.getFileName().toString().endsWith(".ko"))
+                            .sorted()
+                            .toList();
+                }
+                for (Path f : found) {
+                    Path rel = p.relativize(f);
+                    targets.add(new Target(f, rel.toString(), outDir.map(o -> o.resolve(rel.toString())).orElse(f)));
+                }
+            } else if (Files.isRegularFile(p)) {
+                Path real = p.toRealPath();
+                targets.add(new Target(real, p.toString(), outDir.map(o -> o.resolve(p.getFileName().toString())).orElse(real)));
+            } else {
+                throw new InputFormatException(p.toString(), Files.exists(p) ? "neither a module nor a directory" : "no such file or directory");
+            }
+        }
+        return new ModuleTree(targets);
+    }
+
+    /**
+     * Preresolves every module, writing each result atomically (a temporary file renamed over
+     * the destination) unless {@code dryRun}. A module that cannot be read, or whose write fails,
+     * gets a {@link ModuleStatus#FAILED} report; the others are still processed.
+     *
+     * @param preresolver the preresolver
+     * @param dryRun      decide and report, but write nothing
+     * @param threads     how many modules to process at once (at least 1)
+     * @param onModule    called with each report, in target order, as soon as it is known
+     * @return the reports, in target order
+     */
+    public Report run(Preresolver preresolver, boolean dryRun, int threads, Consumer<ModuleReport> onModule) {
+        Objects.requireNonNull(onModule);
+        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
+            Thread t = new Thread(r, "lkmpre-worker");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            List<Future<ModuleReport>> futures = new ArrayList<>(targets.size());
+            for (Target t : targets) {
+                futures.add(pool.submit(() -> process(preresolver, t, dryRun)));
+            }
+            List<ModuleReport> reports = new ArrayList<>(targets.size());
+            for (Future<ModuleReport> f : futures) {
+                ModuleReport r = join(f);
+                onModule.accept(r);
+                reports.add(r);
+            }
+            return new Report(preresolver.kernel().origin(), preresolver.kernel().identity(), reports);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static ModuleReport join(Future<ModuleReport> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    private static ModuleReport process(Preresolver preresolver, Target t, boolean dryRun) {
+        byte[] data;
+        try {
+            data = Files.readAllBytes(t.source());
+        } catch (IOException e) {
+            return ModuleReport.notPatched(t.name(), ModuleStatus.FAILED, "cannot read: " + e.getMessage());
+        }
+        Preresolver.Outcome outcome = preresolver.preresolve(t.name(), data);
+        if (dryRun) {
+            return outcome.report();
+        }
+        try {
+            if (outcome.patch().isPresent()) {
+                writeAtomically(t, data, outcome.patch().get());
+            } else if (outcome.report().status() == ModuleStatus.ALREADY_PRERESOLVED && !t.destination().equals(t.source())) {
+                writeAtomically(t, data, new ElfPatch(data.length, List.of(), new byte[0]));
+            }
+        } catch (IOException e) {
+            return ModuleReport.notPatched(t.name(), ModuleStatus.FAILED, "cannot write " + t.destination() + ": " + e.getMessage());
+        }
+        return outcome.report();
+    }
+
+    /** Writes the patched module next to its destination, then renames it over the destination. */
+    static void writeAtomically(Target t, byte[] original, ElfPatch patch) throws IOException {
+        Path dest = t.destination();
+        Path dir = dest.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + dest.getFileName() + ".", ".lkmpre-tmp");
+        try {
+            try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                patch.writeTo(original, out);
+            }
+            copyPermissions(t.source(), tmp);
+            Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static void copyPermissions(Path from, Path to) throws IOException {
+        PosixFileAttributeView view = Files.getFileAttributeView(from, PosixFileAttributeView.class);
+        if (view != null) {
+            Set<PosixFilePermission> perms = EnumSet.copyOf(view.readAttributes().permissions());
+            Files.setPosixFilePermissions(to, perms);
+        }
+    }
+}
