@@ -22,6 +22,30 @@ public sealed interface KernelSource permits Vmlinux, Vmlinuz, SymversMap {
      */
     KernelSymbols read() throws IOException;
 
+    /** @return the file that names this kernel: the image, or {@code Module.symvers} */
+    Path primaryFile();
+
+    /**
+     * Reads the export table with the kernel's configuration: {@code config} when given, else
+     * the configuration the image embeds (IKCONFIG), else one found beside the primary file
+     * (see {@link #findConfigBeside}).
+     *
+     * @param config an explicit {@code .config} file, or empty
+     * @return the export table, with a configuration if one was found
+     * @throws IOException          if a file cannot be read
+     * @throws InputFormatException if a file is malformed
+     */
+    default KernelSymbols read(Optional<Path> config) throws IOException {
+        KernelSymbols symbols = read();
+        if (config.isPresent()) {
+            return symbols.withConfig(KernelConfig.parse(config.get().toString(), readFile(config.get())));
+        }
+        if (symbols.config().isPresent()) {
+            return symbols;
+        }
+        return findConfigBeside(primaryFile()).map(symbols::withConfig).orElse(symbols);
+    }
+
     /**
      * Chooses {@link Vmlinux} for an ELF file and {@link Vmlinuz} for anything else.
      *

@@ -21,6 +21,11 @@ import org.lkmpre.InputFormatException;
  */
 public record SymversMap(Path symvers, Path systemMap) implements KernelSource {
     @Override
+    public Path primaryFile() {
+        return symvers;
+    }
+
+    @Override
     public KernelSymbols read() throws IOException {
         Map<String, Long> addresses = new HashMap<>();
         int wordSize = readSystemMap(systemMap.toString(), KernelSource.readFile(systemMap), addresses);

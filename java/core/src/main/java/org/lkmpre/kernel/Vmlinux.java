@@ -47,6 +47,11 @@ public record Vmlinux(Path path) implements KernelSource {
     }
 
     @Override
+    public Path primaryFile() {
+        return path;
+    }
+
+    @Override
     public KernelSymbols read() throws IOException {
         return parse(path.toString(), KernelSource.readFile(path));
     }

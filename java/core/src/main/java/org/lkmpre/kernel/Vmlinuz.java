@@ -26,6 +26,11 @@ public record Vmlinuz(Path path) implements KernelSource {
     private static final int MAX_CANDIDATES_PER_FORMAT = 64;
 
     @Override
+    public Path primaryFile() {
+        return path;
+    }
+
+    @Override
     public KernelSymbols read() throws IOException {
         String file = path.toString();
         byte[] vmlinux = extract(file, KernelSource.readFile(path));

@@ -1,0 +1,45 @@
+package org.lkmpre.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.lkmpre.kernel.KernelSource;
+import org.lkmpre.kernel.KernelSymbols;
+import org.lkmpre.kernel.SymversMap;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/** Options that name the kernel: an image, or Module.symvers with System.map. */
+final class KernelOptions {
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec spec;
+
+    @Option(names = "--kernel", paramLabel = "FILE", description = "vmlinux or compressed kernel image (vmlinuz, bzImage)")
+    Path kernel;
+
+    @Option(names = "--symvers", paramLabel = "FILE", description = "Module.symvers of the kernel build (with --system-map)")
+    Path symvers;
+
+    @Option(names = "--system-map", paramLabel = "FILE", description = "System.map of the kernel build (with --symvers)")
+    Path systemMap;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "kernel .config (default: embedded IKCONFIG, else .config or config-RELEASE beside the kernel)")
+    Path config;
+
+    /** Reads the export table the options name. */
+    KernelSymbols read() throws IOException {
+        KernelSource source;
+        if (kernel != null && symvers == null && systemMap == null) {
+            source = KernelSource.detect(kernel);
+        } else if (kernel == null && symvers != null && systemMap != null) {
+            source = new SymversMap(symvers, systemMap);
+        } else {
+            throw new ParameterException(spec.commandLine(),
+                    "name the kernel with --kernel FILE, or with both --symvers FILE and --system-map FILE");
+        }
+        return source.read(Optional.ofNullable(config));
+    }
+}

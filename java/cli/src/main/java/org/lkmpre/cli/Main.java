@@ -1,0 +1,69 @@
+package org.lkmpre.cli;
+
+import java.io.PrintWriter;
+import org.lkmpre.InputFormatException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code lkmpre} command: a thin layer over the Java API.
+ *
+ * <p>Exit status: 0 all done; 1 some module refused or failed; 2 usage error or unusable kernel
+ * input.
+ */
+@Command(name = "lkmpre", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Preresolve Linux kernel module symbols against vmlinux at build time.",
+        subcommands = {PreresolveCommand.class, SymbolsCommand.class, CommandLine.HelpCommand.class})
+public final class Main {
+    /** Exit status when a module was refused or failed. */
+    static final int EXIT_MODULE_FAILED = 1;
+    /** Exit status for a usage error or unusable kernel input. */
+    static final int EXIT_USAGE = 2;
+
+    private Main() {
+    }
+
+    /**
+     * Runs the command line.
+     *
+     * @param args the arguments
+     */
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, false), new PrintWriter(System.err, true)));
+    }
+
+    /**
+     * Runs the command line with the given output streams and returns the exit status.
+     *
+     * @param args the arguments
+     * @param out  standard output
+     * @param err  standard error
+     * @return the exit status
+     */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            out.flush();
+            if (e instanceof InputFormatException || e instanceof java.io.IOException) {
+                err.println("lkmpre: error: " + e.getMessage());
+                return EXIT_USAGE;
+            }
+            throw e;
+        });
+        int status = cl.execute(args);
+        out.flush();
+        err.flush();
+        return status;
+    }
+
+    /** Reports the version from the jar manifest. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"lkmpre " + (v == null ? "development build" : v)};
+        }
+    }
+}

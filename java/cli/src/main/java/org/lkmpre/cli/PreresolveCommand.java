@@ -1,0 +1,93 @@
+package org.lkmpre.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.lkmpre.kernel.KernelSymbols;
+import org.lkmpre.preresolve.ModuleTree;
+import org.lkmpre.preresolve.PreresolveOptions;
+import org.lkmpre.preresolve.Preresolver;
+import org.lkmpre.preresolve.Report;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code lkmpre preresolve}: patch modules' undefined vmlinux symbols to absolute addresses. */
+@Command(name = "preresolve", mixinStandardHelpOptions = true,
+        description = {"Resolve modules' undefined symbols against vmlinux's exports and write them as SHN_ABS.",
+            "Prints one line per module (PRERESV, SKIPPED, REFUSED, FAILED), then a summary.",
+            "Exit status: 0 all done; 1 some module refused or failed; 2 usage error or unusable kernel input."})
+final class PreresolveCommand implements Callable<Integer> {
+    /** Modules between two progress lines on standard error. */
+    private static final int PROGRESS_EVERY = 500;
+
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    KernelOptions kernelOptions;
+
+    static final class Destination {
+        @Option(names = "--in-place", description = "rewrite the modules where they are (the default)")
+        boolean inPlace;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "write patched modules under DIR, mirroring each directory given")
+        Path out;
+    }
+
+    @ArgGroup(exclusive = true)
+    Destination destination = new Destination();
+
+    @Option(names = "--dry-run", description = "report what would be done; write nothing")
+    boolean dryRun;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "also write a machine-readable report to FILE")
+    Path json;
+
+    @Option(names = "--strip-signature", description = "remove appended module signatures (the modules then load unsigned)")
+    boolean stripSignature;
+
+    @Option(names = "--assume-nokaslr", description = "accept a kernel built with CONFIG_RANDOMIZE_BASE=y: it will boot with nokaslr")
+    boolean assumeNoKaslr;
+
+    @Option(names = {"-j", "--jobs"}, paramLabel = "N", description = "modules processed at once (default: the number of CPUs)")
+    int jobs = Runtime.getRuntime().availableProcessors();
+
+    @Option(names = {"-q", "--quiet"}, description = "no progress on standard error")
+    boolean quiet;
+
+    @Parameters(paramLabel = "PATH", arity = "1..*", description = "modules (.ko) and directories to walk")
+    List<Path> paths;
+
+    @Override
+    public Integer call() throws Exception {
+        KernelSymbols kernel = kernelOptions.read();
+        Preresolver preresolver = Preresolver.create(kernel, new PreresolveOptions(stripSignature, assumeNoKaslr));
+        ModuleTree tree = ModuleTree.collect(paths, Optional.ofNullable(destination.out));
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        int total = tree.targets().size();
+        AtomicInteger done = new AtomicInteger();
+        Report report = tree.run(preresolver, dryRun, jobs, r -> {
+            out.println(r.line());
+            int n = done.incrementAndGet();
+            if (!quiet && n % PROGRESS_EVERY == 0 && n < total) {
+                out.flush();
+                err.println("lkmpre: " + n + "/" + total + " modules");
+            }
+        });
+        out.println(report.summary());
+        out.flush();
+        if (json != null) {
+            JsonReport.write(report, json);
+        }
+        return report.hasFailures() ? Main.EXIT_MODULE_FAILED : 0;
+    }
+}
