@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
+import com.github.luben.zstd.Zstd;
 import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.apache.commons.compress.compressors.lz4.BlockLZ4CompressorInputStream;
@@ -60,7 +61,7 @@ final class Decompression {
             return switch (this) {
                 case GZIP -> new GzipCompressorInputStream(in);
                 case XZ -> new SingleXZInputStream(in);
-                case ZSTD -> new ZstdCompressorInputStream(in);
+                case ZSTD -> new ZstdCompressorInputStream(new ByteArrayInputStream(data, at, zstdFrameLength(data, at)));
                 case LZMA -> new LZMAInputStream(in);
                 case LZ4_LEGACY -> new Lz4LegacyInputStream(data, at);
                 case BZIP2 -> new BZip2CompressorInputStream(in, false);
@@ -69,6 +70,24 @@ final class Decompression {
     }
 
     static final List<Format> ALL = List.of(Format.values());
+
+    /**
+     * The length of the zstd frame at {@code at}: a zstd decoder reads on into the bytes after
+     * the frame (an image's size field) as if they started another frame, so it is given only
+     * the frame.
+     */
+    private static int zstdFrameLength(byte[] data, int at) throws IOException {
+        long n;
+        try {
+            n = Zstd.findFrameCompressedSize(data, at, data.length - at);
+        } catch (RuntimeException e) {
+            throw new IOException("not a zstd frame: " + e.getMessage(), e);
+        }
+        if (n <= 0 || n > data.length - at) {
+            throw new IOException("not a zstd frame");
+        }
+        return (int) n;
+    }
 
     private Decompression() {
     }
