@@ -46,11 +46,15 @@ public record Vmlinuz(Path path) implements KernelSource {
      * @throws InputFormatException if no payload decompresses to an ELF image
      */
     public static byte[] extract(String file, byte[] image) {
+        return extract(file, image, Decompression.MAX_KERNEL_BYTES);
+    }
+
+    static byte[] extract(String file, byte[] image, long cap) {
         int bz = bzImagePayload(image);
         if (bz >= 0) {
             for (Decompression.Format f : Decompression.ALL) {
                 if (f.matches(image, bz)) {
-                    byte[] out = decompress(file, image, bz, f);
+                    byte[] out = decompress(file, image, bz, f, cap);
                     if (!ElfFile.hasElfMagic(out)) {
                         throw new InputFormatException(file, "bzImage payload (" + f.label() + ") is not an ELF image");
                     }
@@ -66,7 +70,7 @@ public record Vmlinuz(Path path) implements KernelSource {
                  at = ByteSearch.indexOf(image, f.magic, at + 1, image.length)) {
                 found++;
                 try {
-                    byte[] out = decompress(file, image, at, f);
+                    byte[] out = decompress(file, image, at, f, cap);
                     if (ElfFile.hasElfMagic(out)) {
                         return out;
                     }
@@ -102,9 +106,9 @@ public record Vmlinuz(Path path) implements KernelSource {
         return at < image.length ? (int) at : -1;
     }
 
-    private static byte[] decompress(String file, byte[] image, int at, Decompression.Format f) {
+    private static byte[] decompress(String file, byte[] image, int at, Decompression.Format f, long cap) {
         try (InputStream in = f.open(image, at)) {
-            return Decompression.readCapped(file, in, Decompression.MAX_KERNEL_BYTES);
+            return Decompression.readCapped(file, in, cap);
         } catch (IOException | RuntimeException e) {
             if (e instanceof InputFormatException ife) {
                 throw ife;
