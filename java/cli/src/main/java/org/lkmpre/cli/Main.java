@@ -46,7 +46,16 @@ public final class Main {
         cl.setErr(err);
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             out.flush();
-            if (e instanceof InputFormatException || e instanceof java.io.IOException) {
+            if (e instanceof InputFormatException) {
+                err.println("lkmpre: error: " + e.getMessage());
+                return EXIT_USAGE;
+            }
+            if (e instanceof java.nio.file.FileSystemException fse) {
+                err.println("lkmpre: error: " + fse.getFile() + ": " + (fse instanceof java.nio.file.NoSuchFileException
+                        ? "no such file" : fse.getReason() == null ? fse.getClass().getSimpleName() : fse.getReason()));
+                return EXIT_USAGE;
+            }
+            if (e instanceof java.io.IOException) {
                 err.println("lkmpre: error: " + e.getMessage());
                 return EXIT_USAGE;
             }

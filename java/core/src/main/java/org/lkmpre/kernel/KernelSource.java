@@ -54,6 +54,7 @@ public sealed interface KernelSource permits Vmlinux, Vmlinuz, SymversMap {
      * @throws IOException if the file cannot be read
      */
     static KernelSource detect(Path kernel) throws IOException {
+        requireFile(kernel);
         byte[] head = new byte[4];
         try (var in = Files.newInputStream(kernel)) {
             if (in.readNBytes(head, 0, 4) == 4 && ElfFile.hasElfMagic(head)) {
@@ -88,9 +89,13 @@ public sealed interface KernelSource permits Vmlinux, Vmlinuz, SymversMap {
 
     /** Reads a whole input file, naming it in the error when it is missing. */
     static byte[] readFile(Path path) throws IOException {
+        requireFile(path);
+        return Files.readAllBytes(path);
+    }
+
+    private static void requireFile(Path path) {
         if (!Files.isRegularFile(path)) {
             throw new InputFormatException(path.toString(), Files.exists(path) ? "not a regular file" : "no such file");
         }
-        return Files.readAllBytes(path);
     }
 }
