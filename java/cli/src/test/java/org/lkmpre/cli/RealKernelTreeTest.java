@@ -1,0 +1,195 @@
+package org.lkmpre.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The real thing: Debian 12's amd64 kernel package (vmlinuz, 4023 signed modules) and its
+ * Module.symvers, checked against oracles lkmpre did not write: Module.symvers from the build,
+ * readelf, and depmod. Runs when {@code -Dlkmpre.realdata=DIR} names an extraction made by
+ * ci/realdata; ci/test always provides it and sets {@code lkmpre.realdata.required}.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RealKernelTreeTest {
+    @TempDir
+    static Path tmp;
+
+    Path data;
+    String release;
+    Path vmlinuz;
+    Path symvers;
+    Path modules;
+    Path patchedRoot;
+    CliRun run;
+    /** name -> exported-symbol line of `lkmpre symbols` */
+    Map<String, String[]> exports = new HashMap<>();
+
+    @BeforeAll
+    void preresolveTheWholeTree() throws Exception {
+        String dir = System.getProperty("lkmpre.realdata", "");
+        if (Boolean.getBoolean("lkmpre.realdata.required")) {
+            assertTrue(!dir.isEmpty() && Files.isDirectory(Path.of(dir)), "lkmpre.realdata is required but is '" + dir + "'");
+        }
+        assumeTrue(!dir.isEmpty(), "no real kernel data (-Dlkmpre.realdata)");
+        data = Path.of(dir);
+        try (Stream<Path> s = Files.list(data.resolve("boot"))) {
+            vmlinuz = s.filter(p -> p.getFileName().toString().startsWith("vmlinuz-")).findFirst().orElseThrow();
+        }
+        release = vmlinuz.getFileName().toString().substring("vmlinuz-".length());
+        modules = data.resolve("lib/modules/" + release);
+        try (Stream<Path> s = Files.walk(data.resolve("usr/src"))) {
+            symvers = s.filter(p -> p.getFileName().toString().equals("Module.symvers")).findFirst().orElseThrow();
+        }
+        CliRun symbols = CliRun.of("symbols", "--kernel", vmlinuz.toString());
+        assertEquals(0, symbols.status(), symbols.err());
+        symbols.lines().forEach(l -> exports.put(l.split("\t")[0], l.split("\t")));
+
+        patchedRoot = tmp.resolve("patched");
+        Path patched = patchedRoot.resolve("lib/modules/" + release);
+        run = CliRun.of("preresolve", "--kernel", vmlinuz.toString(), "--assume-nokaslr", "--strip-signature", "-q",
+                "--json", tmp.resolve("report.json").toString(), "--out", patched.resolve("kernel").toString(),
+                modules.resolve("kernel").toString());
+        for (String f : List.of("modules.order", "modules.builtin", "modules.builtin.modinfo")) {
+            if (Files.exists(modules.resolve(f))) {
+                Files.copy(modules.resolve(f), patched.resolve(f));
+            }
+        }
+    }
+
+    @Test
+    void exportTableEqualsModuleSymvers() throws Exception {
+        Map<String, String> expected = new TreeMap<>();
+        for (String line : Files.readAllLines(symvers, StandardCharsets.ISO_8859_1)) {
+            String[] f = line.split("\t", -1);
+            if (f[2].equals("vmlinux")) {
+                expected.put(f[1], f[0] + " " + f[3] + " " + (f[4].isEmpty() ? "-" : f[4]));
+            }
+        }
+        Map<String, String> ours = new TreeMap<>();
+        exports.forEach((name, f) -> ours.put(name, f[2] + " " + f[3] + " " + f[4]));
+        assertTrue(expected.size() > 10_000, "Debian's 6.1 exports over 10,000 symbols: " + expected.size());
+        assertEquals(expected, ours);
+    }
+
+    @Test
+    void everyModuleIsPreresolved() throws Exception {
+        assertEquals(0, run.status(), run.err());
+        List<String> lines = run.lines();
+        long modules = lines.stream().filter(l -> l.startsWith("PRERESV ")).count();
+        assertTrue(modules > 4000, "modules: " + modules);
+        assertEquals(modules + 1, lines.size(), "only PRERESV lines and the summary");
+        assertTrue(lines.stream().anyMatch(l -> l.matches("PRERESV drivers/ata/libata\\.ko \\(\\d+/\\d+ preresolved\\)")));
+        assertTrue(lines.get(lines.size() - 1).contains(" 0 refused, 0 failed"), lines.get(lines.size() - 1));
+    }
+
+    /** readelf on every patched module: each symbol lkmpre made ABS carries the address `symbols` lists. */
+    @Test
+    void readelfSeesTheKernelAddresses() throws Exception {
+        Path patched = patchedRoot.resolve("lib/modules/" + release + "/kernel");
+        List<String> files;
+        try (Stream<Path> s = Files.walk(patched)) {
+            files = s.filter(p -> p.toString().endsWith(".ko")).map(Path::toString).sorted().toList();
+        }
+        long abs = 0;
+        long und = 0;
+        for (int i = 0; i < files.size(); i += 400) {
+            List<String> cmd = new ArrayList<>(List.of("readelf", "-sW"));
+            cmd.addAll(files.subList(i, Math.min(files.size(), i + 400)));
+            for (String line : readelf(cmd).lines().toList()) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length != 8 || !f[0].endsWith(":")) {
+                    continue;
+                }
+                if (f[6].equals("ABS") && exports.containsKey(f[7])) {
+                    assertEquals(exports.get(f[7])[1], f[1], f[7]);
+                    abs++;
+                } else if (f[6].equals("UND") && !f[7].isEmpty()) {
+                    und++;
+                }
+            }
+        }
+        String summary = run.lines().get(run.lines().size() - 1);
+        // "...; P/U symbols preresolved": readelf counts the same P and the same U - P.
+        String[] counts = summary.replaceAll(".*; (\\d+)/(\\d+) symbols.*", "$1 $2").split(" ");
+        assertEquals(Long.parseLong(counts[0]), abs, summary);
+        assertEquals(Long.parseLong(counts[1]) - Long.parseLong(counts[0]), und, summary);
+    }
+
+    @Test
+    void readelfReadsEveryPatchedModuleCleanly() throws Exception {
+        Path patched = patchedRoot.resolve("lib/modules/" + release + "/kernel");
+        List<String> files;
+        try (Stream<Path> s = Files.walk(patched)) {
+            files = s.filter(p -> p.toString().endsWith(".ko")).map(Path::toString).sorted().toList();
+        }
+        for (int i = 0; i < files.size(); i += 400) {
+            List<String> cmd = new ArrayList<>(List.of("readelf", "-aW"));
+            cmd.addAll(files.subList(i, Math.min(files.size(), i + 400)));
+            Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(300, TimeUnit.SECONDS));
+            assertEquals("", err);
+            assertEquals(0, p.exitValue());
+        }
+    }
+
+    @Test
+    void depmodComputesTheSameDependencies() throws Exception {
+        // depmod writes modules.dep into the extraction: that is a scratch cache of ours.
+        depmod(data);
+        depmod(patchedRoot);
+        String before = Files.readString(modules.resolve("modules.dep"));
+        String after = Files.readString(patchedRoot.resolve("lib/modules/" + release + "/modules.dep"));
+        assertTrue(before.lines().count() > 4000);
+        assertEquals(before, after);
+    }
+
+    private void depmod(Path root) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("depmod", "-b", root.toString(), release).inheritIO().start();
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue());
+    }
+
+    @Test
+    void symversSourceDecidesTheSameAsVmlinuz() throws Exception {
+        // Module.symvers carries the build's own CRCs and namespaces; addresses come from a
+        // System.map written from vmlinuz (Debian ships a placeholder).
+        Path map = tmp.resolve("System.map");
+        List<String> lines = new ArrayList<>();
+        exports.forEach((name, f) -> lines.add(f[1] + " T " + name));
+        Files.write(map, lines);
+        Path sample = modules.resolve("kernel/drivers/ata");
+        CliRun a = CliRun.of("preresolve", "--kernel", vmlinuz.toString(), "--assume-nokaslr", "--strip-signature",
+                "--dry-run", sample.toString());
+        CliRun b = CliRun.of("preresolve", "--symvers", symvers.toString(), "--system-map", map.toString(),
+                "--config", data.resolve("boot/config-" + release).toString(), "--assume-nokaslr", "--strip-signature",
+                "--dry-run", sample.toString());
+        assertEquals(0, a.status(), a.err());
+        assertEquals(a.out(), b.out());
+    }
+
+    private static String readelf(List<String> cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(300, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue());
+        return out;
+    }
+}
