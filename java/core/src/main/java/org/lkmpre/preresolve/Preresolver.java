@@ -123,10 +123,7 @@ public final class Preresolver {
         int undefined = 0;
         int preresolved = 0;
         List<Unresolved> unresolved = new ArrayList<>();
-        for (Symbol sym : module.elf().symbols(symtab)) {
-            if (!sym.isUndefinedReference()) {
-                continue;
-            }
+        for (Symbol sym : module.elf().undefinedSymbols(symtab)) {
             undefined++;
             Optional<ExportedSymbol> export = kernel.find(sym.name());
             if (export.isEmpty()) {

@@ -36,6 +36,7 @@ class ElfFileTest {
                 .filter(f -> f.length == 8 && f[6].equals("UND")).map(f -> f[7]).sorted().toList();
         assertEquals(readelf, ours);
         assertEquals(8, ours.size());
+        assertEquals(ours, elf.undefinedSymbols(elf.symbolTable().orElseThrow()).stream().map(Symbol::name).sorted().toList());
         assertTrue(elf.is64());
         assertEquals(ElfFile.ET_REL, elf.type());
         assertEquals(62, elf.machine());
