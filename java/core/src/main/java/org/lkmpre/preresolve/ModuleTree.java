@@ -9,9 +9,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -155,28 +155,37 @@ public final class ModuleTree {
         return outcome.report();
     }
 
-    /** Writes the patched module next to its destination, then renames it over the destination. */
+    /**
+     * Writes the patched module to a temporary file beside its destination, with the source's
+     * permissions, then renames it over the destination: readers see the old file or the new
+     * one, never a mix. The temporary name is unique per process and thread.
+     */
     static void writeAtomically(Target t, byte[] original, ElfPatch patch) throws IOException {
-        Path dest = t.destination();
-        Path dir = dest.toAbsolutePath().getParent();
+        Path dest = t.destination().toAbsolutePath();
+        Path dir = dest.getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + dest.getFileName() + ".", ".lkmpre-tmp");
+        Path tmp = dir.resolve("." + dest.getFileName() + ".lkmpre-" + ProcessHandle.current().pid() + "-"
+                + Thread.currentThread().getId() + ".tmp");
+        boolean done = false;
         try {
-            try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel out = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                    permissionsOf(t.source()))) {
                 patch.writeTo(original, out);
             }
-            copyPermissions(t.source(), tmp);
             Files.move(tmp, dest, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            done = true;
         } finally {
-            Files.deleteIfExists(tmp);
+            if (!done) {
+                Files.deleteIfExists(tmp);
+            }
         }
     }
 
-    private static void copyPermissions(Path from, Path to) throws IOException {
-        PosixFileAttributeView view = Files.getFileAttributeView(from, PosixFileAttributeView.class);
-        if (view != null) {
-            Set<PosixFilePermission> perms = EnumSet.copyOf(view.readAttributes().permissions());
-            Files.setPosixFilePermissions(to, perms);
+    private static FileAttribute<?>[] permissionsOf(Path source) throws IOException {
+        PosixFileAttributeView view = Files.getFileAttributeView(source, PosixFileAttributeView.class);
+        if (view == null) {
+            return new FileAttribute<?>[0];
         }
+        return new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(view.readAttributes().permissions())};
     }
 }
