@@ -102,11 +102,7 @@ class RealKernelTreeTest {
     /** readelf on every patched module: each symbol lkmpre made ABS carries the address `symbols` lists. */
     @Test
     void readelfSeesTheKernelAddresses() throws Exception {
-        Path patched = patchedRoot.resolve("lib/modules/" + release + "/kernel");
-        List<String> files;
-        try (Stream<Path> s = Files.walk(patched)) {
-            files = s.filter(p -> p.toString().endsWith(".ko")).map(Path::toString).sorted().toList();
-        }
+        List<String> files = patchedModules();
         long abs = 0;
         long und = 0;
         for (int i = 0; i < files.size(); i += 400) {
@@ -134,11 +130,7 @@ class RealKernelTreeTest {
 
     @Test
     void readelfReadsEveryPatchedModuleCleanly() throws Exception {
-        Path patched = patchedRoot.resolve("lib/modules/" + release + "/kernel");
-        List<String> files;
-        try (Stream<Path> s = Files.walk(patched)) {
-            files = s.filter(p -> p.toString().endsWith(".ko")).map(Path::toString).sorted().toList();
-        }
+        List<String> files = patchedModules();
         for (int i = 0; i < files.size(); i += 400) {
             List<String> cmd = new ArrayList<>(List.of("readelf", "-aW"));
             cmd.addAll(files.subList(i, Math.min(files.size(), i + 400)));
@@ -183,6 +175,12 @@ class RealKernelTreeTest {
                 "--dry-run", sample.toString());
         assertEquals(0, a.status(), a.err());
         assertEquals(a.out(), b.out());
+    }
+
+    private List<String> patchedModules() throws IOException {
+        try (Stream<Path> s = Files.walk(patchedRoot.resolve("lib/modules/" + release + "/kernel"))) {
+            return s.filter(p -> p.toString().endsWith(".ko")).map(Path::toString).sorted().toList();
+        }
     }
 
     private static String readelf(List<String> cmd) throws IOException, InterruptedException {
