@@ -1,0 +1,51 @@
+/* Internal interface of the export index: how the vmlinux reader hands exports to the writer,
+   and the opened index's handle. */
+#ifndef LKMPRE_INDEX_H
+#define LKMPRE_INDEX_H
+
+#include "internal.h"
+
+/* One export as read from a kernel image; the bytes it points to belong to the caller. */
+typedef struct lk_export {
+    uint64_t address;
+    const uint8_t *name;
+    const uint8_t *ns;
+    uint32_t name_len, ns_len;
+    uint32_t crc, flags; /* LKMPRE_EXPORT_* */
+} lk_export;
+
+typedef struct lk_identity {
+    const uint8_t *banner; /* NULL if none */
+    size_t banner_len;
+    const uint8_t *build_id; /* raw bytes, written as hex */
+    size_t build_id_len;
+} lk_identity;
+
+/* Sizes and offsets of every part of an index with n exports. */
+typedef struct lk_geometry {
+    uint32_t n, gnu_nbuckets, bloom_words, sysv_nbuckets, word;
+    size_t strings_size, entries_at, bloom_at, gnu_buckets_at, gnu_chain_at, sysv_buckets_at, sysv_chain_at,
+        sorted_at, strings_at, total;
+} lk_geometry;
+
+void lk_index_geometry(uint32_t n, int is64, size_t strings_size, lk_geometry *g);
+size_t lk_index_strings_size(const lk_export *exports, uint32_t n, const lk_identity *id);
+/* u32 words of scratch lk_index_write needs. */
+size_t lk_index_scratch_size(uint32_t n);
+void lk_index_write(const lk_export *exports, uint32_t n, const lk_identity *id, uint32_t flags, uint32_t machine,
+                    const lk_geometry *g, uint8_t *out, uint32_t *scratch);
+
+struct lkmpre_index {
+    const uint8_t *buf;
+    lk_geometry g;
+    uint32_t flags, machine, shift2;
+};
+
+/* Entry accessors (entry 1..n). */
+uint64_t lk_entry_address(const lkmpre_index *x, uint32_t e);
+const char *lk_entry_name(const lkmpre_index *x, uint32_t e);
+const char *lk_entry_namespace(const lkmpre_index *x, uint32_t e);
+uint32_t lk_entry_crc(const lkmpre_index *x, uint32_t e);
+uint32_t lk_entry_flags(const lkmpre_index *x, uint32_t e);
+
+#endif

@@ -1,0 +1,70 @@
+/* Internal helpers of the lkmpre core: freestanding byte utilities, the bounds-checked ELF
+   view, and error reporting. Nothing here is part of the public API. */
+#ifndef LKMPRE_INTERNAL_H
+#define LKMPRE_INTERNAL_H
+
+#include "lkmpre.h"
+
+#define SHT_PROGBITS 1u
+#define SHT_SYMTAB 2u
+#define SHT_STRTAB 3u
+#define SHT_NOTE 7u
+#define SHT_NOBITS 8u
+#define SHF_ALLOC 0x2u
+#define SHN_UNDEF 0u
+#define SHN_ABS 0xfff1u
+#define SHN_LORESERVE 0xff00u
+#define ET_REL 1u
+
+/* Freestanding replacements for the few libc functions the core needs. */
+void lk_copy(void *dst, const void *src, size_t n);
+void lk_zero(void *dst, size_t n);
+int lk_bytes_equal(const void *a, const void *b, size_t n);
+size_t lk_strnlen(const char *s, size_t max);
+/* Compares two byte strings as unsigned bytes, like strcmp but with explicit lengths. */
+int lk_compare(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
+
+/* Sets err->message from a format with %s, %u (uint64_t) and %x (uint64_t) only. */
+lkmpre_status lk_fail(lkmpre_error *err, lkmpre_status status, const char *fmt, ...);
+
+/* Little- and big-endian loads and stores on raw bytes (no alignment assumed). */
+uint64_t lk_load(const uint8_t *p, unsigned size, int msb);
+void lk_store(uint8_t *p, unsigned size, int msb, uint64_t v);
+
+typedef struct lk_shdr {
+    uint32_t index, name, type, link, info;
+    uint64_t flags, addr, offset, size, addralign, entsize;
+} lk_shdr;
+
+/* A validated ELF image: header, section header table, name table, no overlaps. */
+typedef struct lk_elf {
+    const uint8_t *data;
+    size_t len;
+    int is64, msb;
+    uint32_t type, machine, shnum, shstrndx, shentsize, ehsize;
+    uint64_t shoff;
+    lk_shdr shstrtab;
+} lk_elf;
+
+/* Checks [off, off + size) lies in the image. */
+int lk_in(const lk_elf *e, uint64_t off, uint64_t size);
+/* Reads an unsigned field of size bytes at off; 0 on success, -1 out of bounds. */
+int lk_get(const lk_elf *e, uint64_t off, unsigned size, uint64_t *v);
+unsigned lk_word(const lk_elf *e);
+
+/*
+ * Validates data[0, len) as an ELF file. scratch holds 2 * (shnum + 2) uint64_t for the overlap
+ * check; the caller sizes it from the header (lk_elf_scratch_words).
+ */
+lkmpre_status lk_elf_open(lk_elf *e, const uint8_t *data, size_t len, uint64_t *scratch, size_t scratch_words,
+                          lkmpre_error *err);
+/* Words of scratch lk_elf_open needs for data (0 if the header is unreadable). */
+size_t lk_elf_scratch_words(const uint8_t *data, size_t len);
+/* Reads section header i (validated by lk_elf_open). */
+void lk_elf_section(const lk_elf *e, uint32_t i, lk_shdr *s);
+/* Section name, NUL-terminated inside the name table (checked by lk_elf_open). */
+const char *lk_elf_section_name(const lk_elf *e, const lk_shdr *s);
+/* Finds the first section called name; returns 0 and fills s, or -1. */
+int lk_elf_find(const lk_elf *e, const char *name, lk_shdr *s);
+
+#endif
