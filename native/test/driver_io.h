@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 /* Reads a whole file into malloc'd memory (8-byte aligned); exits on failure. */
-static unsigned char *read_file(const char *path, size_t *len) {
+static inline unsigned char *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "lkmpre-native: %s: cannot open\n", path);
@@ -25,7 +25,7 @@ static unsigned char *read_file(const char *path, size_t *len) {
     return buf;
 }
 
-static void write_file(const char *path, const unsigned char *buf, size_t len) {
+static inline void write_file(const char *path, const unsigned char *buf, size_t len) {
     FILE *f = fopen(path, "wb");
     if (!f || fwrite(buf, 1, len, f) != len || fclose(f) != 0) {
         fprintf(stderr, "lkmpre-native: %s: cannot write\n", path);

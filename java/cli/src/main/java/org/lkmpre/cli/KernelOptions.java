@@ -3,6 +3,7 @@ package org.lkmpre.cli;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import org.lkmpre.kernel.IndexFile;
 import org.lkmpre.kernel.KernelSource;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.kernel.SymversMap;
@@ -25,6 +26,9 @@ final class KernelOptions {
     @Option(names = "--system-map", paramLabel = "FILE", description = "System.map of the kernel build (with --symvers)")
     Path systemMap;
 
+    @Option(names = "--index", paramLabel = "FILE", description = "an export index written by `lkmpre index`")
+    Path index;
+
     @Option(names = "--config", paramLabel = "FILE",
             description = "kernel .config (default: embedded IKCONFIG, else .config or config-RELEASE beside the kernel)")
     Path config;
@@ -32,13 +36,18 @@ final class KernelOptions {
     /** Reads the export table the options name. */
     KernelSymbols read() throws IOException {
         KernelSource source;
-        if (kernel != null && symvers == null && systemMap == null) {
-            source = KernelSource.detect(kernel);
-        } else if (kernel == null && symvers != null && systemMap != null) {
-            source = new SymversMap(symvers, systemMap);
-        } else {
+        boolean symversPair = symvers != null && systemMap != null;
+        int named = (kernel != null ? 1 : 0) + (index != null ? 1 : 0) + (symvers != null || systemMap != null ? 1 : 0);
+        if (named != 1 || (symvers != null || systemMap != null) && !symversPair) {
             throw new ParameterException(spec.commandLine(),
-                    "name the kernel with --kernel FILE, or with both --symvers FILE and --system-map FILE");
+                    "name the kernel with one of --kernel FILE, --index FILE, or both --symvers FILE and --system-map FILE");
+        }
+        if (kernel != null) {
+            source = KernelSource.detect(kernel);
+        } else if (index != null) {
+            source = new IndexFile(index);
+        } else {
+            source = new SymversMap(symvers, systemMap);
         }
         return source.read(Optional.ofNullable(config));
     }

@@ -12,7 +12,7 @@ import org.lkmpre.elf.ElfFile;
  * Where a kernel's export table comes from: an uncompressed {@code vmlinux}, a compressed
  * {@code vmlinuz}, or {@code Module.symvers} with {@code System.map}.
  */
-public sealed interface KernelSource permits Vmlinux, Vmlinuz, SymversMap {
+public sealed interface KernelSource permits Vmlinux, Vmlinuz, SymversMap, IndexFile {
     /**
      * Reads the export table.
      *
