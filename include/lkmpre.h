@@ -149,6 +149,8 @@ typedef struct lkmpre_module_result {
     uint32_t preresolved;
     uint32_t module_class; /* 32 or 64 */
     uint32_t module_machine;
+    uint32_t license_offset; /* file offset of the .modinfo license value, 0 if none */
+    uint32_t license_len;
     uint64_t out_len;      /* bytes written to out (PRERESOLVED only) */
 } lkmpre_module_result;
 

@@ -220,6 +220,12 @@ lkmpre_status lkmpre_preresolve(const lkmpre_index *x, const uint8_t *data, size
     }
     if (check_symtab(&m, err))
         return failed(r);
+    const uint8_t *license;
+    size_t license_len;
+    if (modinfo_find(&m, "license", 0, 0, &license, &license_len)) {
+        r->license_offset = (uint32_t)(license - data);
+        r->license_len = (uint32_t)license_len;
+    }
 
     /* Count first, so that a short results buffer is reported before anything is written. */
     size_t undefined = 0;

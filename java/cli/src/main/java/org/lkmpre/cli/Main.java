@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "lkmpre", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Preresolve Linux kernel module symbols against vmlinux at build time.",
-        subcommands = {PreresolveCommand.class, SymbolsCommand.class, IndexCommand.class, ExtractCommand.class,
+        subcommands = {PreresolveCommand.class, SymbolsCommand.class, IndexCommand.class, ConformCommand.class, ExtractCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main {
     /** Exit status when a module was refused or failed. */
@@ -54,6 +54,10 @@ public final class Main {
             if (e instanceof java.nio.file.FileSystemException fse) {
                 err.println("lkmpre: error: " + fse.getFile() + ": " + (fse instanceof java.nio.file.NoSuchFileException
                         ? "no such file" : fse.getReason() == null ? fse.getClass().getSimpleName() : fse.getReason()));
+                return EXIT_USAGE;
+            }
+            if (e instanceof IllegalArgumentException) {
+                err.println("lkmpre: error: " + e.getMessage());
                 return EXIT_USAGE;
             }
             if (e instanceof java.io.IOException) {

@@ -7,6 +7,8 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.lkmpre.kernel.KernelSymbols;
+import org.lkmpre.preresolve.Backend;
+import org.lkmpre.preresolve.Backends;
 import org.lkmpre.preresolve.ModuleTree;
 import org.lkmpre.preresolve.PreresolveOptions;
 import org.lkmpre.preresolve.Preresolver;
@@ -63,6 +65,10 @@ final class PreresolveCommand implements Callable<Integer> {
     @Option(names = {"-q", "--quiet"}, description = "no progress on standard error")
     boolean quiet;
 
+    @Option(names = "--backend", paramLabel = "NAME", defaultValue = "auto",
+            description = "auto (FFM, else JNA, else Java), java, ffm or jna; output is the same with each")
+    String backend;
+
     @Parameters(paramLabel = "PATH", arity = "1..*", description = "modules (.ko) and directories to walk")
     List<Path> paths;
 
@@ -75,7 +81,8 @@ final class PreresolveCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         int total = tree.targets().size();
         AtomicInteger done = new AtomicInteger();
-        Report report = tree.run(preresolver, dryRun, jobs, r -> {
+        Backend chosen = Backends.open(backend, preresolver);
+        Report report = tree.run(chosen, dryRun, jobs, r -> {
             out.println(r.line());
             int n = done.incrementAndGet();
             if (!quiet && n % PROGRESS_EVERY == 0 && n < total) {

@@ -91,13 +91,13 @@ public final class ModuleTree {
      * the destination) unless {@code dryRun}. A module that cannot be read, or whose write fails,
      * gets a {@link ModuleStatus#FAILED} report; the others are still processed.
      *
-     * @param preresolver the preresolver
+     * @param backend     the backend that preresolves each module
      * @param dryRun      decide and report, but write nothing
      * @param threads     how many modules to process at once (at least 1)
      * @param onModule    called with each report, in target order, as soon as it is known
      * @return the reports, in target order
      */
-    public Report run(Preresolver preresolver, boolean dryRun, int threads, Consumer<ModuleReport> onModule) {
+    public Report run(Backend backend, boolean dryRun, int threads, Consumer<ModuleReport> onModule) {
         Objects.requireNonNull(onModule);
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
             Thread t = new Thread(r, "lkmpre-worker");
@@ -107,7 +107,7 @@ public final class ModuleTree {
         try {
             List<Future<ModuleReport>> futures = new ArrayList<>(targets.size());
             for (Target t : targets) {
-                futures.add(pool.submit(() -> process(preresolver, t, dryRun)));
+                futures.add(pool.submit(() -> process(backend, t, dryRun)));
             }
             List<ModuleReport> reports = new ArrayList<>(targets.size());
             for (Future<ModuleReport> f : futures) {
@@ -115,7 +115,7 @@ public final class ModuleTree {
                 onModule.accept(r);
                 reports.add(r);
             }
-            return new Report(preresolver.kernel().origin(), preresolver.kernel().identity(), reports);
+            return new Report(backend.kernel().origin(), backend.kernel().identity(), reports);
         } finally {
             pool.shutdownNow();
         }
@@ -132,14 +132,14 @@ public final class ModuleTree {
         }
     }
 
-    private static ModuleReport process(Preresolver preresolver, Target t, boolean dryRun) {
+    private static ModuleReport process(Backend backend, Target t, boolean dryRun) {
         byte[] data;
         try {
             data = Files.readAllBytes(t.source());
         } catch (IOException e) {
             return ModuleReport.notPatched(t.name(), ModuleStatus.FAILED, "cannot read: " + e.getMessage());
         }
-        Preresolver.Outcome outcome = preresolver.preresolve(t.name(), data);
+        Outcome outcome = backend.preresolve(t.name(), data);
         if (dryRun) {
             return outcome.report();
         }

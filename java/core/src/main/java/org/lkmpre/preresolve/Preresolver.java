@@ -25,7 +25,7 @@ import org.lkmpre.module.ModInfo;
  *
  * <p>Immutable and safe to use from several threads at once.
  */
-public final class Preresolver {
+public final class Preresolver implements Backend {
     /**
      * Modules the kernel taints as proprietary whatever license they claim
      * ({@code module_license_taint_check()} and {@code set_license()}), so GPL-only exports fail.
@@ -62,17 +62,20 @@ public final class Preresolver {
     }
 
     /** @return the kernel this preresolver resolves against */
+    @Override
     public KernelSymbols kernel() {
         return kernel;
     }
 
-    /**
-     * What {@link #preresolve} decided for one module.
-     *
-     * @param report what happened
-     * @param patch  the rewrite to apply to the module's bytes, when there is one
-     */
-    public record Outcome(ModuleReport report, Optional<ElfPatch> patch) {
+    /** @return the options this preresolver applies */
+    public PreresolveOptions options() {
+        return options;
+    }
+
+    /** @return "java": this is the pure-Java reference */
+    @Override
+    public String name() {
+        return "java";
     }
 
     /**
@@ -83,6 +86,7 @@ public final class Preresolver {
      * @param data the module's bytes; not modified
      * @return the report, and the patch unless the module was refused, failed or already done
      */
+    @Override
     public Outcome preresolve(String path, byte[] data) {
         KernelModule module;
         try {
@@ -106,15 +110,26 @@ public final class Preresolver {
 
     private Optional<String> refusal(KernelModule module) {
         if (module.signature().isPresent() && !options.stripSignature()) {
-            return Optional.of("module signature appended; --strip-signature removes it, and the module then loads unsigned");
+            return Optional.of(SIGNED);
         }
         if (module.elf().wordSize() != kernel.wordSize()) {
-            return Optional.of("ELF" + module.elf().wordSize() * 8 + " module for an ELF" + kernel.wordSize() * 8 + " kernel");
+            return Optional.of(classMismatch(module.elf().wordSize() * 8));
         }
         if (kernel.machine() != 0 && module.elf().machine() != kernel.machine()) {
-            return Optional.of("module is for machine " + module.elf().machine() + ", kernel for machine " + kernel.machine());
+            return Optional.of(machineMismatch(module.elf().machine()));
         }
         return Optional.empty();
+    }
+
+    private static final String SIGNED =
+            "module signature appended; --strip-signature removes it, and the module then loads unsigned";
+
+    private String classMismatch(int moduleBits) {
+        return "ELF" + moduleBits + " module for an ELF" + kernel.wordSize() * 8 + " kernel";
+    }
+
+    private String machineMismatch(int moduleMachine) {
+        return "module is for machine " + moduleMachine + ", kernel for machine " + kernel.machine();
     }
 
     private Outcome patch(String path, KernelModule module) {
@@ -127,8 +142,7 @@ public final class Preresolver {
             undefined++;
             Optional<ExportedSymbol> export = kernel.find(sym.name());
             if (export.isEmpty()) {
-                String provider = kernel.exportingModule(sym.name()).map(m -> "exported by " + m).orElse("");
-                unresolved.add(new Unresolved(sym.name(), UnresolvedReason.NOT_EXPORTED_BY_VMLINUX, provider));
+                unresolved.add(new Unresolved(sym.name(), UnresolvedReason.NOT_EXPORTED_BY_VMLINUX, providerDetail(sym.name())));
                 continue;
             }
             Optional<Unresolved> failed = check(module, export.get());
@@ -151,8 +165,7 @@ public final class Preresolver {
         ModInfo info = module.modinfo();
         if (export.kind().gplOnly()
                 && (!info.gplCompatible() || info.first("name").filter(LICENSE_LIARS::contains).isPresent())) {
-            return Optional.of(new Unresolved(name, UnresolvedReason.GPL_ONLY,
-                    "license " + info.license().map(l -> "'" + l + "'").orElse("missing")));
+            return Optional.of(new Unresolved(name, UnresolvedReason.GPL_ONLY, licenseDetail(info.license())));
         }
         if (export.crc().isPresent()) {
             Optional<Map<String, Long>> versions = module.versions();
@@ -165,14 +178,81 @@ public final class Preresolver {
             }
             long kernelCrc = export.crc().getAsLong();
             if (crc != kernelCrc) {
-                return Optional.of(new Unresolved(name, UnresolvedReason.CRC_MISMATCH,
-                        String.format("module 0x%08x, kernel 0x%08x", crc, kernelCrc)));
+                return Optional.of(new Unresolved(name, UnresolvedReason.CRC_MISMATCH, crcDetail(crc, kernelCrc)));
             }
         }
         if (!export.namespace().isEmpty() && !info.importedNamespaces().contains(export.namespace())) {
             return Optional.of(new Unresolved(name, UnresolvedReason.NAMESPACE_NOT_IMPORTED,
-                    "namespace " + export.namespace()));
+                    namespaceDetail(export.namespace())));
         }
         return Optional.empty();
+    }
+
+    private String providerDetail(String name) {
+        return kernel.exportingModule(name).map(m -> "exported by " + m).orElse("");
+    }
+
+    private static String licenseDetail(Optional<String> license) {
+        return "license " + license.map(l -> "'" + l + "'").orElse("missing");
+    }
+
+    private static String crcDetail(long moduleCrc, long kernelCrc) {
+        return String.format("module 0x%08x, kernel 0x%08x", moduleCrc, kernelCrc);
+    }
+
+    private static String namespaceDetail(String namespace) {
+        return "namespace " + namespace;
+    }
+
+    /**
+     * Turns what a native backend computed for a module into the same {@link Outcome} this
+     * reference would give: the same report text, and the native output bytes as the patch. For
+     * a module the native core found malformed, the message comes from this reference, which must
+     * agree that the module is malformed.
+     *
+     * @param path   how to name the module
+     * @param data   the module's bytes
+     * @param result what the native core returned
+     * @return the outcome
+     * @throws IllegalStateException if the native core and this reference disagree about a malformed module
+     */
+    public Outcome adopt(String path, byte[] data, NativeResult result) {
+        return switch (result.status()) {
+            case FAILED -> {
+                Outcome reference = preresolve(path, data);
+                if (reference.report().status() != ModuleStatus.FAILED) {
+                    throw new IllegalStateException(path + ": the native core rejects the module (" + result.message()
+                            + ") but the Java reference says " + reference.report().status());
+                }
+                yield reference;
+            }
+            case ALREADY_PRERESOLVED -> new Outcome(ModuleReport.notPatched(path, ModuleStatus.ALREADY_PRERESOLVED, ""),
+                    Optional.empty());
+            case REFUSED -> new Outcome(ModuleReport.notPatched(path, ModuleStatus.REFUSED, switch (result.refusal()) {
+                case SIGNED -> SIGNED;
+                case CLASS -> classMismatch(result.moduleClass());
+                case MACHINE -> machineMismatch(result.moduleMachine());
+                case NONE -> throw new IllegalStateException(path + ": refused without a reason");
+            }), Optional.empty());
+            case PRERESOLVED -> {
+                List<Unresolved> unresolved = new ArrayList<>();
+                for (NativeResult.Symbol s : result.symbols()) {
+                    String name = s.name(data);
+                    switch (s.reason()) {
+                        case NOT_EXPORTED_BY_VMLINUX -> unresolved.add(new Unresolved(name, s.reason(), providerDetail(name)));
+                        case GPL_ONLY -> unresolved.add(new Unresolved(name, s.reason(), licenseDetail(result.license(data))));
+                        case CRC_MISMATCH -> unresolved.add(new Unresolved(name, s.reason(),
+                                crcDetail(s.moduleCrc(), kernel.find(name).orElseThrow().crc().orElseThrow())));
+                        case NAMESPACE_NOT_IMPORTED -> unresolved.add(new Unresolved(name, s.reason(),
+                                namespaceDetail(kernel.find(name).orElseThrow().namespace())));
+                        case NO_MODVERSIONS, MISSING_VERSION -> unresolved.add(new Unresolved(name, s.reason(), ""));
+                    }
+                }
+                int undefined = result.symbols().size() + result.preresolved();
+                ModuleReport report = new ModuleReport(path, ModuleStatus.PRERESOLVED, undefined, result.preresolved(),
+                        unresolved, "");
+                yield new Outcome(report, Optional.of(new ElfPatch(0, List.of(), result.output())));
+            }
+        };
     }
 }

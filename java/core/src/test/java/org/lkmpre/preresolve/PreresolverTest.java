@@ -42,7 +42,7 @@ class PreresolverTest {
         preresolver = Preresolver.create(kernel, new PreresolveOptions(true, false));
     }
 
-    private static Preresolver.Outcome run(String module) throws Exception {
+    private static Outcome run(String module) throws Exception {
         return preresolver.preresolve(module + ".ko", Files.readAllBytes(Fixtures.module(module)));
     }
 
@@ -62,7 +62,7 @@ class PreresolverTest {
         "fx_missing_version | 1 | 2 | fx_kfree=missing-version",
     })
     void decidesEachSymbolAsTheKernelWould(String module, int preresolved, int undefined, String left) throws Exception {
-        Preresolver.Outcome o = run(module);
+        Outcome o = run(module);
         ModuleReport r = o.report();
         assertEquals(ModuleStatus.PRERESOLVED, r.status(), r.message());
         assertEquals(preresolved, r.preresolved());
@@ -97,7 +97,7 @@ class PreresolverTest {
     void markedModuleIsLeftAlone() throws Exception {
         byte[] original = Files.readAllBytes(Fixtures.module("fx_good"));
         byte[] once = run("fx_good").patch().orElseThrow().apply(original);
-        Preresolver.Outcome again = preresolver.preresolve("fx_good.ko", once);
+        Outcome again = preresolver.preresolve("fx_good.ko", once);
         assertEquals(ModuleStatus.ALREADY_PRERESOLVED, again.report().status());
         assertTrue(again.patch().isEmpty());
         assertEquals(ModuleStatus.ALREADY_PRERESOLVED, run("fx_already").report().status());
@@ -110,7 +110,7 @@ class PreresolverTest {
         assertArrayEquals(good, signed);
 
         Preresolver strict = Preresolver.create(kernel, PreresolveOptions.DEFAULTS);
-        Preresolver.Outcome o = strict.preresolve("fx_signed.ko", Files.readAllBytes(Fixtures.module("fx_signed")));
+        Outcome o = strict.preresolve("fx_signed.ko", Files.readAllBytes(Fixtures.module("fx_signed")));
         assertEquals(ModuleStatus.REFUSED, o.report().status());
         assertTrue(o.report().message().contains("--strip-signature"));
         assertTrue(o.patch().isEmpty());
@@ -128,7 +128,7 @@ class PreresolverTest {
         KernelSymbols symvers = new SymversMap(Fixtures.x86_64().resolve("Module.symvers"), Fixtures.x86_64().resolve("System.map")).read();
         Preresolver p = Preresolver.create(symvers, PreresolveOptions.DEFAULTS);
         byte[] data = Files.readAllBytes(Fixtures.module("fx_consumer"));
-        Preresolver.Outcome o = p.preresolve("fx_consumer.ko", data);
+        Outcome o = p.preresolve("fx_consumer.ko", data);
         assertEquals("exported by drivers/fx/fx_provider", o.report().unresolved().get(0).detail());
         // Same kernel, other source: the same bytes.
         assertArrayEquals(run("fx_consumer").patch().orElseThrow().apply(data), o.patch().orElseThrow().apply(data));
@@ -146,7 +146,7 @@ class PreresolverTest {
     void refusesModulesForAnotherArchitecture() {
         SyntheticElf w = new SyntheticElf(false, true);
         w.addSymbols(List.of(new SyntheticElf.Sym("fx_printk", 0, 0x10, 0)));
-        Preresolver.Outcome o = preresolver.preresolve("sh4.ko", w.build(ElfFile.ET_REL, 42));
+        Outcome o = preresolver.preresolve("sh4.ko", w.build(ElfFile.ET_REL, 42));
         assertEquals(ModuleStatus.REFUSED, o.report().status());
         assertTrue(o.report().message().contains("ELF32 module for an ELF64 kernel"), o.report().message());
     }
@@ -162,7 +162,7 @@ class PreresolverTest {
         m.add(new SyntheticElf.Sec(".modinfo", 1, 2, 0, "license=GPL\0".getBytes(StandardCharsets.ISO_8859_1), 0, 0, 0));
         m.addSymbols(List.of(new SyntheticElf.Sym("sh_fn", 0, 0x10, 0), new SyntheticElf.Sym("other", 0, 0x10, 0)));
         byte[] module = m.build(ElfFile.ET_REL, 42);
-        Preresolver.Outcome o = Preresolver.create(sh4, PreresolveOptions.DEFAULTS).preresolve("m.ko", module);
+        Outcome o = Preresolver.create(sh4, PreresolveOptions.DEFAULTS).preresolve("m.ko", module);
         assertEquals("PRERESV m.ko (1/2 preresolved)", o.report().line());
         ElfFile patched = ElfFile.parse("m.ko", o.patch().orElseThrow().apply(module));
         Symbol s = patched.symbols(patched.symbolTable().orElseThrow()).get(1);
@@ -184,7 +184,7 @@ class PreresolverTest {
                 int at = random.nextBoolean() ? random.nextInt(64) : random.nextInt(data.length);
                 data[at] = (byte) random.nextInt(256);
             }
-            Preresolver.Outcome o = preresolver.preresolve("mutant.ko", data);
+            Outcome o = preresolver.preresolve("mutant.ko", data);
             if (o.report().status() == ModuleStatus.FAILED) {
                 failed++;
                 assertTrue(o.patch().isEmpty());

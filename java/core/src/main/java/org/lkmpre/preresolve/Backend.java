@@ -1,0 +1,26 @@
+package org.lkmpre.preresolve;
+
+import org.lkmpre.kernel.KernelSymbols;
+
+/**
+ * Something that preresolves modules against one kernel: the pure-Java {@link Preresolver}, or
+ * a binding to the C core (FFM, JNA). Every backend gives the same outcome for the same input,
+ * byte for byte; {@code lkmpre conform} checks that. Implementations are thread-safe.
+ */
+public interface Backend {
+    /** @return the backend's name: "java", "ffm" or "jna" */
+    String name();
+
+    /** @return the kernel this backend resolves against */
+    KernelSymbols kernel();
+
+    /**
+     * Preresolves one module. Never throws for bad module input: a malformed module yields a
+     * {@link ModuleStatus#FAILED} report.
+     *
+     * @param path how to name the module in the report
+     * @param data the module's bytes; not modified
+     * @return the report, and the patch unless the module was refused, failed or already done
+     */
+    Outcome preresolve(String path, byte[] data);
+}

@@ -1,0 +1,26 @@
+package org.lkmpre.preresolve;
+
+import java.util.Optional;
+
+/**
+ * A way to run the C core, found with {@link java.util.ServiceLoader}: the FFM binding (JDK
+ * 22+) and the JNA binding each provide one. {@link Backends} chooses among them.
+ */
+public interface BackendProvider {
+    /** @return the backend's name ("ffm", "jna") */
+    String name();
+
+    /** @return the order of automatic choice: lower first */
+    int preference();
+
+    /** @return why the backend cannot run here (no native library, no FFM), or empty if it can */
+    Optional<String> unavailable();
+
+    /**
+     * Opens the backend for the reference's kernel and options.
+     *
+     * @param reference the Java reference: the kernel, the options, and the messages of failures
+     * @return the backend
+     */
+    Backend open(Preresolver reference);
+}
