@@ -177,6 +177,25 @@ class RealKernelTreeTest {
         assertEquals(a.out(), b.out());
     }
 
+    /** All three backends, byte for byte, on every real module; and the C and Java index writers. */
+    @Test
+    void backendsConformOnTheWholeTree() throws Exception {
+        CliRun r = CliRun.of("conform", "--kernel", vmlinuz.toString(), "--assume-nokaslr", "--strip-signature",
+                modules.resolve("kernel").toString());
+        assertEquals(0, r.status(), r.out());
+        assertTrue(r.out().matches("lkmpre conform: \\d+ modules, backends ffm, jna, java: all identical\\s*"), r.out());
+
+        Path vmlinux = tmp.resolve("vmlinux");
+        Path fromJava = tmp.resolve("java.lkmidx");
+        Path fromC = tmp.resolve("c.lkmidx");
+        assertEquals(0, CliRun.of("extract", "--kernel", vmlinuz.toString(), "-o", vmlinux.toString()).status());
+        assertEquals(0, CliRun.of("index", "--kernel", vmlinux.toString(), "-o", fromJava.toString()).status());
+        Process p = new ProcessBuilder(System.getProperty("lkmpre.native.driver"), "index", vmlinux.toString(),
+                fromC.toString()).inheritIO().start();
+        assertEquals(0, p.waitFor());
+        assertTrue(java.util.Arrays.equals(Files.readAllBytes(fromC), Files.readAllBytes(fromJava)), "index bytes differ");
+    }
+
     private List<String> patchedModules() throws IOException {
         try (Stream<Path> s = Files.walk(patchedRoot.resolve("lib/modules/" + release + "/kernel"))) {
             return s.filter(p -> p.toString().endsWith(".ko")).map(Path::toString).sorted().toList();

@@ -1,0 +1,87 @@
+package org.lkmpre.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.lkmpre.preresolve.Backends;
+
+/** The native backends and the Java reference give the same bytes, reports and output. */
+class BackendConformanceTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void everyBackendIsAvailableInTheBuild() {
+        Map<String, String> all = Backends.all();
+        assertEquals(List.of("ffm", "jna", "java"), List.copyOf(all.keySet()));
+        all.forEach((name, why) -> assertEquals("", why, name));
+    }
+
+    @Test
+    void conformOnTheFixtures() {
+        Path fx = CliRun.fixtures();
+        CliRun r = CliRun.of("conform", "--kernel", fx.resolve("boot/vmlinux").toString(), "--strip-signature",
+                fx.resolve("root").toString());
+        assertEquals(0, r.status(), r.out() + r.err());
+        assertEquals(List.of("lkmpre conform: 12 modules, backends ffm, jna, java: all identical"), r.lines());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ffm", "jna"})
+    void sameOutputLinesAndBytesWhateverTheBackend(String backend) throws Exception {
+        Path fx = CliRun.fixtures();
+        Path tree = fx.resolve("root/lib/modules/6.1.0-lkmpre-fixture/kernel");
+        Path javaOut = tmp.resolve("java");
+        Path nativeOut = tmp.resolve(backend);
+        Path javaJson = tmp.resolve("java.json");
+        Path nativeJson = tmp.resolve(backend + ".json");
+        CliRun j = CliRun.of("preresolve", "--backend", "java", "--kernel", fx.resolve("boot/vmlinux").toString(),
+                "--out", javaOut.toString(), "--json", javaJson.toString(), tree.toString());
+        CliRun n = CliRun.of("preresolve", "--backend", backend, "--kernel", fx.resolve("boot/vmlinux").toString(),
+                "--out", nativeOut.toString(), "--json", nativeJson.toString(), tree.toString());
+        assertEquals(1, j.status(), "fx_signed is refused");
+        assertEquals(j.status(), n.status());
+        assertEquals(j.out(), n.out());
+        assertEquals(Files.readString(javaJson), Files.readString(nativeJson));
+        Map<String, String> a = CliRun.digests(javaOut);
+        assertEquals(a, CliRun.digests(nativeOut));
+        assertTrue(a.size() >= 10, a.toString());
+    }
+
+    /** The C core's own index builder writes the bytes the Java writer writes. */
+    @Test
+    void indexFileIsTheSameFromCAndJava() throws Exception {
+        Path fx = CliRun.fixtures();
+        Path fromJava = tmp.resolve("java.lkmidx");
+        Path fromC = tmp.resolve("c.lkmidx");
+        assertEquals(0, CliRun.of("index", "--kernel", fx.resolve("boot/vmlinux").toString(), "-o", fromJava.toString()).status());
+        Process p = new ProcessBuilder(System.getProperty("lkmpre.native.driver"), "index",
+                fx.resolve("boot/vmlinux").toString(), fromC.toString()).inheritIO().start();
+        assertEquals(0, p.waitFor());
+        assertArrayEquals(Files.readAllBytes(fromC), Files.readAllBytes(fromJava));
+
+        CliRun viaIndex = CliRun.of("preresolve", "--index", fromJava.toString(), "--dry-run", "--strip-signature",
+                fx.resolve("root").toString());
+        CliRun viaKernel = CliRun.of("preresolve", "--kernel", fx.resolve("boot/vmlinux").toString(), "--dry-run",
+                "--strip-signature", fx.resolve("root").toString());
+        assertEquals(viaKernel.out(), viaIndex.out());
+    }
+
+    @Test
+    void unknownBackendIsAUsageError() {
+        Path fx = CliRun.fixtures();
+        CliRun r = CliRun.of("preresolve", "--backend", "cuda", "--kernel", fx.resolve("boot/vmlinux").toString(),
+                fx.resolve("root").toString());
+        assertEquals(2, r.status());
+        assertEquals("lkmpre: error: no backend called cuda (known: ffm, jna, java)", r.err().strip());
+    }
+}
