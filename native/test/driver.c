@@ -2,11 +2,13 @@
  *   lkmpre-native index VMLINUX OUT [--kaslr]          build an index
  *   lkmpre-native preresolve INDEX MODULE OUT [--strip-signature]
  *   lkmpre-native lookup INDEX NAME...                 look names up with every strategy
+ *   lkmpre-native bench INDEX NAMES [REPS]             time every strategy over a list of names
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "driver_io.h"
 #include "lkmpre.h"
 
@@ -103,7 +105,51 @@ static int cmd_lookup(int argc, char **argv) {
     return 0;
 }
 
+/* Times every strategy over a list of names (one per line), each pass over the whole list. */
+static int cmd_bench(int argc, char **argv) {
+    unsigned char *ibuf;
+    const lkmpre_index *x = open_index(argv[2], &ibuf);
+    size_t len;
+    char *names = (char *)read_file(argv[3], &len);
+    int reps = argc > 4 ? atoi(argv[4]) : 5;
+    size_t count = 0;
+    for (size_t i = 0; i < len; i++)
+        if (names[i] == '\n')
+            names[i] = 0, count++;
+    const char **list = malloc(count * sizeof *list);
+    size_t *lens = malloc(count * sizeof *lens);
+    size_t k = 0;
+    for (size_t i = 0; i < len && k < count; k++) {
+        list[k] = names + i;
+        lens[k] = strlen(names + i);
+        i += lens[k] + 1;
+    }
+    static const char *label[] = {"linear", "bsearch", "sysv", "gnu", "gnu-bloom"};
+    for (int s = LKMPRE_LOOKUP_LINEAR; s <= LKMPRE_LOOKUP_GNU_BLOOM; s++) {
+        lkmpre_lookup_stats st = {0, 0, 0, 0};
+        uint64_t found = 0;
+        int r = s == LKMPRE_LOOKUP_LINEAR ? 1 : reps;
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (int rep = 0; rep < r; rep++)
+            for (size_t i = 0; i < count; i++)
+                found += lkmpre_index_lookup(x, list[i], lens[i], (lkmpre_strategy)s, rep == 0 ? &st : NULL) != 0;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double ns = ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / ((double)count * r);
+        printf("%-9s %10.1f ns/lookup  found %llu/%zu  compares/lookup %.2f  bloom rejections %llu\n", label[s], ns,
+               (unsigned long long)(found / (uint64_t)r), count, (double)st.string_compares / (double)count,
+               (unsigned long long)st.bloom_rejections);
+    }
+    free(list);
+    free(lens);
+    free(names);
+    free(ibuf);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc >= 4 && !strcmp(argv[1], "bench"))
+        return cmd_bench(argc, argv);
     if (argc >= 4 && !strcmp(argv[1], "index"))
         return cmd_index(argc, argv);
     if (argc >= 5 && !strcmp(argv[1], "preresolve"))
