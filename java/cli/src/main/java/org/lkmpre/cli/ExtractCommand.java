@@ -2,8 +2,8 @@ package org.lkmpre.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
+import org.lkmpre.AtomicFile;
 import org.lkmpre.kernel.Vmlinuz;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,14 +22,7 @@ final class ExtractCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         byte[] vmlinux = Vmlinuz.extract(kernel.toString(), Files.readAllBytes(kernel));
-        Path dir = output.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + output.getFileName() + ".", ".lkmpre-tmp");
-        try {
-            Files.write(tmp, vmlinux);
-            Files.move(tmp, output, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFile.write(output, vmlinux);
         return 0;
     }
 }

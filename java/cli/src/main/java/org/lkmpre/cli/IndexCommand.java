@@ -1,9 +1,8 @@
 package org.lkmpre.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.concurrent.Callable;
+import org.lkmpre.AtomicFile;
 import org.lkmpre.index.KernelIndex;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -23,14 +22,7 @@ final class IndexCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         byte[] index = KernelIndex.write(kernelOptions.read());
-        Path dir = output.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + output.getFileName() + ".", ".lkmpre-tmp");
-        try {
-            Files.write(tmp, index);
-            Files.move(tmp, output, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFile.write(output, index);
         return 0;
     }
 }

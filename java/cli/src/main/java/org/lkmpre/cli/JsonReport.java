@@ -3,12 +3,12 @@ package org.lkmpre.cli;
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Optional;
+import org.lkmpre.AtomicFile;
 import org.lkmpre.preresolve.ModuleReport;
 import org.lkmpre.preresolve.ModuleStatus;
 import org.lkmpre.preresolve.Report;
@@ -21,17 +21,9 @@ final class JsonReport {
 
     /** Writes {@code report} to {@code file} atomically (temporary file, then rename). */
     static void write(Report report, Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".lkmpre-tmp");
-        try {
-            try (OutputStream out = Files.newOutputStream(tmp)) {
-                write(report, out);
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        write(report, out);
+        AtomicFile.write(file, out.toByteArray());
     }
 
     static void write(Report report, OutputStream out) throws IOException {
