@@ -3,18 +3,12 @@ package org.lkmpre.index;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
 
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import org.lkmpre.InputFormatException;
-import org.lkmpre.kernel.ExportKind;
 import org.lkmpre.kernel.ExportedSymbol;
-import org.lkmpre.kernel.KernelConfig;
-import org.lkmpre.kernel.KernelIdentity;
 import org.lkmpre.kernel.KernelSymbols;
 
 /**
@@ -223,60 +217,6 @@ public final class KernelIndex {
      * @throws InputFormatException if the bytes are not a valid index
      */
     public static KernelSymbols read(String file, byte[] data) {
-        ByteBuffer in = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
-        if (data.length < HEADER_SIZE || !Arrays.equals(data, 0, 8, MAGIC, 0, 8)) {
-            throw new InputFormatException(file, "not an lkmpre index (bad magic)");
-        }
-        if (in.getInt(8) != VERSION) {
-            throw new InputFormatException(file, "index version " + in.getInt(8) + ", expected " + VERSION);
-        }
-        int flags = in.getInt(12);
-        int nsyms = in.getInt(20);
-        if (nsyms <= 0 || nsyms > data.length / ENTRY_SIZE) {
-            throw new InputFormatException(file, "index symbol count " + Integer.toUnsignedString(nsyms) + " does not fit its size");
-        }
-        int stringsSize = in.getInt(44);
-        Geometry g = stringsSize < 0 || stringsSize > data.length ? null : Geometry.of(nsyms - 1, (flags & FLAG_ELF64) != 0, stringsSize);
-        if (g == null || g.total() != data.length || in.getInt(56) != g.total() || in.getInt(24) != g.gnuBuckets()
-                || in.getInt(32) != g.bloomWords() || in.getInt(40) != g.sysvBuckets()) {
-            throw new InputFormatException(file, "index geometry does not match its header");
-        }
-        List<ExportedSymbol> exports = new ArrayList<>(g.n());
-        for (int k = 1; k <= g.n(); k++) {
-            int e = g.entriesAt() + k * ENTRY_SIZE;
-            int entryFlags = in.getInt(e + 20);
-            String name = string(file, data, g, in.getInt(e + 8));
-            String ns = string(file, data, g, in.getInt(e + 12));
-            OptionalLong crc = (entryFlags & EXPORT_CRC) != 0 ? OptionalLong.of(Integer.toUnsignedLong(in.getInt(e + 16)))
-                    : OptionalLong.empty();
-            exports.add(new ExportedSymbol(name, in.getLong(e), crc,
-                    (entryFlags & EXPORT_GPL) != 0 ? ExportKind.EXPORT_SYMBOL_GPL : ExportKind.EXPORT_SYMBOL, ns));
-        }
-        int banner = in.getInt(48);
-        int buildId = in.getInt(52);
-        KernelIdentity id = new KernelIdentity(
-                banner == 0 ? Optional.empty() : Optional.of(string(file, data, g, banner - 1)),
-                buildId == 0 ? Optional.empty() : Optional.of(string(file, data, g, buildId - 1)));
-        Optional<KernelConfig> config = (flags & FLAG_CONFIG) == 0 ? Optional.empty()
-                : Optional.of(new KernelConfig("index " + file,
-                        (flags & FLAG_KASLR) != 0 ? Map.of("RANDOMIZE_BASE", "y") : Map.of()));
-        return KernelSymbols.of(file, exports, Map.of(), id, config, g.word(), in.getInt(16));
+        return SymbolIndex.open(file, data).kernel();
     }
-
-    private static String string(String file, byte[] data, Geometry g, int offset) {
-        if (offset < 0 || offset >= g.stringsSize()) {
-            throw new InputFormatException(file, "index string offset " + offset + " outside the table");
-        }
-        int start = g.stringsAt() + offset;
-        int end = start;
-        int limit = g.stringsAt() + g.stringsSize();
-        while (end < limit && data[end] != 0) {
-            end++;
-        }
-        if (end == limit) {
-            throw new InputFormatException(file, "index string at " + offset + " is not NUL-terminated");
-        }
-        return new String(data, start, end - start, StandardCharsets.ISO_8859_1);
-    }
-
 }

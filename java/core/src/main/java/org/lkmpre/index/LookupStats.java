@@ -1,0 +1,13 @@
+package org.lkmpre.index;
+
+/** Counters a lookup adds to: what the loader simulator and benchmarks report. Not thread-safe. */
+public final class LookupStats {
+    /** Lookups made. */
+    public long lookups;
+    /** Names compared byte by byte. */
+    public long stringCompares;
+    /** Misses the Bloom filter rejected before any chain walk. */
+    public long bloomRejections;
+    /** Hash chain entries visited. */
+    public long chainSteps;
+}

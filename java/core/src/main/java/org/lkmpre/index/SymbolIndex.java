@@ -1,0 +1,293 @@
+package org.lkmpre.index;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.lkmpre.InputFormatException;
+import org.lkmpre.kernel.ExportKind;
+import org.lkmpre.kernel.ExportedSymbol;
+import org.lkmpre.kernel.KernelConfig;
+import org.lkmpre.kernel.KernelIdentity;
+import org.lkmpre.kernel.KernelSymbols;
+
+/**
+ * A validated export index (docs/index-format.md) and the five lookups over it, the same as the
+ * C core's: linear scan, binary search, SysV hash, GNU hash, GNU hash behind the Bloom filter.
+ * Immutable and safe to share between threads (pass each thread its own {@link LookupStats}).
+ */
+public final class SymbolIndex {
+    private final String file;
+    private final byte[] data;
+    private final ByteBuffer in;
+    private final KernelIndex.Geometry g;
+    private final int flags;
+    private final int machine;
+
+    private SymbolIndex(String file, byte[] data, ByteBuffer in, KernelIndex.Geometry g, int flags, int machine) {
+        this.file = file;
+        this.data = data;
+        this.in = in;
+        this.g = g;
+        this.flags = flags;
+        this.machine = machine;
+    }
+
+    /**
+     * Validates index bytes: header, geometry, every string reference, bucket and chain value.
+     *
+     * @param file name for messages
+     * @param data the index; not copied, must not change afterwards
+     * @return the index
+     * @throws InputFormatException if the bytes are not a valid index
+     */
+    public static SymbolIndex open(String file, byte[] data) {
+        ByteBuffer in = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+        if (data.length < KernelIndex.HEADER_SIZE || !Arrays.equals(data, 0, 8, KernelIndex.MAGIC, 0, 8)) {
+            throw new InputFormatException(file, "not an lkmpre index (bad magic)");
+        }
+        if (in.getInt(8) != KernelIndex.VERSION) {
+            throw new InputFormatException(file, "index version " + in.getInt(8) + ", expected " + KernelIndex.VERSION);
+        }
+        int flags = in.getInt(12);
+        int nsyms = in.getInt(20);
+        if (nsyms <= 0 || nsyms > data.length / KernelIndex.ENTRY_SIZE) {
+            throw new InputFormatException(file, "index symbol count " + Integer.toUnsignedString(nsyms) + " does not fit its size");
+        }
+        int stringsSize = in.getInt(44);
+        KernelIndex.Geometry g = stringsSize <= 0 || stringsSize > data.length ? null
+                : KernelIndex.Geometry.of(nsyms - 1, (flags & KernelIndex.FLAG_ELF64) != 0, stringsSize);
+        if (g == null || g.total() != data.length || in.getInt(56) != g.total() || in.getInt(24) != g.gnuBuckets()
+                || in.getInt(28) != KernelIndex.SYMOFFSET || in.getInt(32) != g.bloomWords()
+                || in.getInt(36) != KernelIndex.BLOOM_SHIFT2 || in.getInt(40) != g.sysvBuckets()) {
+            throw new InputFormatException(file, "index geometry does not match its header");
+        }
+        SymbolIndex x = new SymbolIndex(file, data, in, g, flags, in.getInt(16));
+        if (data[g.stringsAt()] != 0 || data[g.stringsAt() + stringsSize - 1] != 0) {
+            throw new InputFormatException(file, "index string table is not NUL-delimited");
+        }
+        int n = g.n();
+        for (int e = 1; e <= n; e++) {
+            x.string(x.entry(e) + 8);
+            x.string(x.entry(e) + 12);
+        }
+        for (int b = 0; b < g.gnuBuckets(); b++) {
+            int v = in.getInt(g.gnuBucketsAt() + 4 * b);
+            if (v != 0 && (v < KernelIndex.SYMOFFSET || v > n)) {
+                throw new InputFormatException(file, "index GNU bucket " + b + " out of range");
+            }
+        }
+        for (int b = 0; b < g.sysvBuckets(); b++) {
+            x.checkEntry(in.getInt(g.sysvBucketsAt() + 4 * b), true, "SysV bucket");
+        }
+        for (int e = 0; e <= n; e++) {
+            x.checkEntry(in.getInt(g.sysvChainAt() + 4 * e), true, "SysV chain");
+        }
+        for (int k = 0; k < n; k++) {
+            x.checkEntry(in.getInt(g.sortedAt() + 4 * k), false, "sorted entry");
+        }
+        return x;
+    }
+
+    private void checkEntry(int v, boolean zeroOk, String what) {
+        if (v < (zeroOk ? 0 : 1) || v > g.n()) {
+            throw new InputFormatException(file, "index " + what + " " + Integer.toUnsignedString(v) + " out of range");
+        }
+    }
+
+    private int entry(int e) {
+        return g.entriesAt() + e * KernelIndex.ENTRY_SIZE;
+    }
+
+    /** The string whose table offset is stored at {@code at}, checked to lie in the table. */
+    private String string(int at) {
+        return stringAt(in.getInt(at));
+    }
+
+    private String stringAt(int offset) {
+        if (offset < 0 || offset >= g.stringsSize()) {
+            throw new InputFormatException(file, "index string offset " + Integer.toUnsignedString(offset) + " outside the table");
+        }
+        int start = g.stringsAt() + offset;
+        int end = start;
+        int limit = g.stringsAt() + g.stringsSize();
+        while (end < limit && data[end] != 0) {
+            end++;
+        }
+        if (end == limit) {
+            throw new InputFormatException(file, "index string at " + offset + " is not NUL-terminated");
+        }
+        return new String(data, start, end - start, StandardCharsets.ISO_8859_1);
+    }
+
+    /** @return how many exports the index holds */
+    public int count() {
+        return g.n();
+    }
+
+    /** @return the entry's name (entry 1..count) */
+    public String name(int e) {
+        return string(entry(e) + 8);
+    }
+
+    /** @return the export table the index holds, in entry order, with identity and KASLR setting */
+    public KernelSymbols kernel() {
+        List<ExportedSymbol> exports = new ArrayList<>(g.n());
+        for (int e = 1; e <= g.n(); e++) {
+            int at = entry(e);
+            int entryFlags = in.getInt(at + 20);
+            OptionalLong crc = (entryFlags & KernelIndex.EXPORT_CRC) != 0
+                    ? OptionalLong.of(Integer.toUnsignedLong(in.getInt(at + 16))) : OptionalLong.empty();
+            exports.add(new ExportedSymbol(name(e), in.getLong(at), crc,
+                    (entryFlags & KernelIndex.EXPORT_GPL) != 0 ? ExportKind.EXPORT_SYMBOL_GPL : ExportKind.EXPORT_SYMBOL,
+                    string(at + 12)));
+        }
+        int banner = in.getInt(48);
+        int buildId = in.getInt(52);
+        KernelIdentity id = new KernelIdentity(banner == 0 ? Optional.empty() : Optional.of(stringAt(banner - 1)),
+                buildId == 0 ? Optional.empty() : Optional.of(stringAt(buildId - 1)));
+        Optional<KernelConfig> config = (flags & KernelIndex.FLAG_CONFIG) == 0 ? Optional.empty()
+                : Optional.of(new KernelConfig("index " + file,
+                        (flags & KernelIndex.FLAG_KASLR) != 0 ? Map.of("RANDOMIZE_BASE", "y") : Map.of()));
+        return KernelSymbols.of(file, exports, Map.of(), id, config, g.word(), machine);
+    }
+
+    /**
+     * Looks a name up.
+     *
+     * @param name     the name's bytes (ISO-8859-1)
+     * @param strategy how
+     * @param stats    counters to add to, or null
+     * @return the entry (1..count), or 0 if the index has no such export
+     */
+    public int lookup(byte[] name, Strategy strategy, LookupStats stats) {
+        return switch (strategy) {
+            case LINEAR -> linear(name, stats);
+            case BSEARCH -> bsearch(name, stats);
+            case SYSV -> sysv(name, KernelIndex.sysvHash(name), stats);
+            case GNU -> gnu(name, KernelIndex.gnuHash(name), false, stats);
+            case GNU_BLOOM -> gnu(name, KernelIndex.gnuHash(name), true, stats);
+        };
+    }
+
+    /**
+     * GNU lookup with a hash computed earlier (the ST loader's optimization: modules carry the
+     * hash of each undefined symbol).
+     *
+     * @param name    the name's bytes
+     * @param gnuHash {@link KernelIndex#gnuHash} of the name
+     * @param bloom   test the Bloom filter first
+     * @param stats   counters to add to, or null
+     * @return the entry, or 0
+     */
+    public int lookupHashed(byte[] name, int gnuHash, boolean bloom, LookupStats stats) {
+        return gnu(name, gnuHash, bloom, stats);
+    }
+
+    /** Compares entry e's name with {@code name}: negative, zero or positive, as unsigned bytes. */
+    private int compare(int e, byte[] name, LookupStats stats) {
+        if (stats != null) {
+            stats.stringCompares++;
+        }
+        int s = g.stringsAt() + in.getInt(entry(e) + 8);
+        for (int i = 0; i < name.length; i++) {
+            int c = data[s + i] & 0xff;
+            int q = name[i] & 0xff;
+            if (c == 0 || c != q) {
+                return c == 0 || c < q ? -1 : 1;
+            }
+        }
+        return data[s + name.length] != 0 ? 1 : 0;
+    }
+
+    private static void count(LookupStats stats) {
+        if (stats != null) {
+            stats.lookups++;
+        }
+    }
+
+    private int linear(byte[] name, LookupStats stats) {
+        count(stats);
+        for (int e = 1; e <= g.n(); e++) {
+            if (compare(e, name, stats) == 0) {
+                return e;
+            }
+        }
+        return 0;
+    }
+
+    private int bsearch(byte[] name, LookupStats stats) {
+        count(stats);
+        int lo = 0;
+        int hi = g.n();
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (compare(in.getInt(g.sortedAt() + 4 * mid), name, stats) < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        if (lo < g.n()) {
+            int e = in.getInt(g.sortedAt() + 4 * lo);
+            return compare(e, name, stats) == 0 ? e : 0;
+        }
+        return 0;
+    }
+
+    private int sysv(byte[] name, int h, LookupStats stats) {
+        count(stats);
+        int e = in.getInt(g.sysvBucketsAt() + 4 * (h % g.sysvBuckets()));
+        // A chain visits each entry at most once; a longer walk means a cycle in a hostile index.
+        for (int steps = 0; e != 0 && steps <= g.n(); steps++) {
+            if (stats != null) {
+                stats.chainSteps++;
+            }
+            if (compare(e, name, stats) == 0) {
+                return e;
+            }
+            e = in.getInt(g.sysvChainAt() + 4 * e);
+        }
+        return 0;
+    }
+
+    private boolean bloomMayContain(int h) {
+        long bits = g.word() * 8L;
+        long uh = Integer.toUnsignedLong(h);
+        int at = g.bloomAt() + (int) ((uh / bits) & (g.bloomWords() - 1)) * g.word();
+        long w = g.word() == 8 ? in.getLong(at) : Integer.toUnsignedLong(in.getInt(at));
+        return ((w >>> (uh % bits)) & (w >>> ((uh >>> KernelIndex.BLOOM_SHIFT2) % bits)) & 1) != 0;
+    }
+
+    private int gnu(byte[] name, int h, boolean bloom, LookupStats stats) {
+        count(stats);
+        if (bloom && !bloomMayContain(h)) {
+            if (stats != null) {
+                stats.bloomRejections++;
+            }
+            return 0;
+        }
+        int e = in.getInt(g.gnuBucketsAt() + 4 * Integer.remainderUnsigned(h, g.gnuBuckets()));
+        if (e == 0) {
+            return 0;
+        }
+        for (int h1 = h | 1; e <= g.n(); e++) {
+            int c = in.getInt(g.gnuChainAt() + 4 * (e - KernelIndex.SYMOFFSET));
+            if (stats != null) {
+                stats.chainSteps++;
+            }
+            if (h1 == (c | 1) && compare(e, name, stats) == 0) {
+                return e;
+            }
+            if ((c & 1) != 0) {
+                break;
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,111 @@
+package org.lkmpre.index;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.lkmpre.InputFormatException;
+import org.lkmpre.kernel.ExportedSymbol;
+import org.lkmpre.kernel.KernelSymbols;
+import org.lkmpre.kernel.Vmlinux;
+import org.lkmpre.testing.Fixtures;
+
+class SymbolIndexTest {
+    private static KernelSymbols kernel;
+    private static byte[] bytes;
+    private static SymbolIndex index;
+
+    @BeforeAll
+    static void build() throws Exception {
+        kernel = new Vmlinux(Fixtures.vmlinux()).read();
+        bytes = KernelIndex.write(kernel);
+        index = SymbolIndex.open("fx.lkmidx", bytes);
+    }
+
+    private static byte[] b(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    @Test
+    void everyStrategyFindsEveryExportAndNoMiss() {
+        assertEquals(kernel.exports().size(), index.count());
+        for (ExportedSymbol e : kernel.exports()) {
+            int entry = index.lookup(b(e.name()), Strategy.LINEAR, null);
+            assertEquals(e.name(), index.name(entry));
+            for (Strategy s : Strategy.values()) {
+                assertEquals(entry, index.lookup(b(e.name()), s, null), e.name() + " " + s);
+            }
+            assertEquals(entry, index.lookupHashed(b(e.name()), KernelIndex.gnuHash(b(e.name())), true, null));
+        }
+        LookupStats stats = new LookupStats();
+        for (int i = 0; i < 1000; i++) {
+            for (Strategy s : Strategy.values()) {
+                assertEquals(0, index.lookup(b("missing_" + i), s, stats));
+            }
+        }
+        assertEquals(0, index.lookup(b("fx_printkk"), Strategy.BSEARCH, null));
+        assertEquals(0, index.lookup(b("fx_print"), Strategy.GNU, null));
+        assertTrue(stats.bloomRejections > 500, "Bloom rejected " + stats.bloomRejections);
+        assertEquals(5000, stats.lookups);
+    }
+
+    @Test
+    void readsBackTheSameTable() {
+        KernelSymbols back = index.kernel();
+        assertEquals(kernel.identity(), back.identity());
+        assertEquals(new java.util.HashSet<>(kernel.exports()), new java.util.HashSet<>(back.exports()));
+    }
+
+    /** The C core answers every lookup the same way (its host driver prints the entry per strategy). */
+    @Test
+    void sameEntriesAsTheCCore() throws Exception {
+        Path idx = Path.of(System.getProperty("java.io.tmpdir"), "lkmpre-symbolindex-" + ProcessHandle.current().pid() + ".lkmidx");
+        java.nio.file.Files.write(idx, bytes);
+        try {
+            List<String> cmd = new ArrayList<>(List.of(System.getProperty("lkmpre.native.driver"), "lookup", idx.toString()));
+            kernel.exports().forEach(e -> cmd.add(e.name()));
+            cmd.addAll(List.of("nope", "fx_print", "fx_printkk"));
+            String out = Fixtures.run(cmd.toArray(String[]::new));
+            for (String line : out.lines().toList()) {
+                String[] f = line.split(" ");
+                for (Strategy s : Strategy.values()) {
+                    assertEquals(Integer.parseInt(f[1 + s.ordinal()]), index.lookup(b(f[0]), s, null), line + " " + s);
+                }
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(idx);
+        }
+    }
+
+    @Test
+    void hostileIndexesFailCleanly() {
+        for (int cut = 0; cut < bytes.length; cut += 3) {
+            byte[] c = java.util.Arrays.copyOf(bytes, cut);
+            assertThrows(InputFormatException.class, () -> SymbolIndex.open("cut", c), "cut " + cut);
+        }
+        Random r = new Random(5);
+        for (int i = 0; i < 5000; i++) {
+            byte[] m = bytes.clone();
+            for (int f = 1 + r.nextInt(4); f > 0; f--) {
+                m[r.nextInt(m.length)] = (byte) r.nextInt(256);
+            }
+            SymbolIndex x;
+            try {
+                x = SymbolIndex.open("mutant", m);
+            } catch (InputFormatException e) {
+                continue;
+            }
+            for (Strategy s : Strategy.values()) {
+                x.lookup(b("fx_printk"), s, null);
+                x.lookup(b("nope"), s, null);
+            }
+        }
+    }
+}
