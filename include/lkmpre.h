@@ -104,6 +104,13 @@ uint32_t lkmpre_sysv_hash(const char *name, size_t len);
 uint32_t lkmpre_index_lookup(const lkmpre_index *index, const char *name, size_t len, lkmpre_strategy strategy,
                              lkmpre_lookup_stats *stats);
 
+/*
+ * GNU lookup with the name's GNU hash computed earlier (the ST loader's optimization: a module
+ * carries the hash of each undefined symbol). bloom selects the Bloom filter test.
+ */
+uint32_t lkmpre_index_lookup_hashed(const lkmpre_index *index, const char *name, size_t len, uint32_t gnu_hash,
+                                    int bloom, lkmpre_lookup_stats *stats);
+
 /* ---- preresolve ------------------------------------------------------------------------ */
 
 #define LKMPRE_STRIP_SIGNATURE 0x1u

@@ -49,9 +49,11 @@ final class FfmBackend implements Backend {
                 FunctionDescriptor.of(JAVA_LONG));
         MethodHandle open = linker.downcallHandle(lib.find("lkmpre_index_open").orElseThrow(),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+        // Critical with heap access: the module, output and result arrays are passed in place, no
+        // copies. lkmpre_preresolve is short (no upcalls, no blocking; about 0.1 ms a module).
         this.preresolve = linker.downcallHandle(lib.find("lkmpre_preresolve").orElseThrow(),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS,
-                        ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS));
+                        ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS), Linker.Option.critical(true));
         byte[] bytes = KernelIndex.write(reference.kernel());
         MemorySegment index = arena.allocate(bytes.length, 8);
         MemorySegment.copy(bytes, 0, index, JAVA_BYTE, 0, bytes.length);
@@ -83,31 +85,43 @@ final class FfmBackend implements Backend {
         return reference.kernel();
     }
 
+    /** Per-thread output and result arrays, grown as needed and reused: no zeroing per module. */
+    private static final class Buffers {
+        byte[] out = new byte[1 << 20];
+        long[] results = new long[3 << 12];
+        final long[] needs = new long[2];
+        final long[] result = new long[(int) (MODULE_RESULT_SIZE / 8)];
+        final byte[] err = new byte[ERROR_SIZE];
+    }
+
+    private final ThreadLocal<Buffers> buffers = ThreadLocal.withInitial(Buffers::new);
+
     @Override
     public Outcome preresolve(String path, byte[] data) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment module = arena.allocate(Math.max(1, data.length), 8);
-            MemorySegment.copy(data, 0, module, JAVA_BYTE, 0, data.length);
-            // Enough for every well-formed module (see the JNA binding); retried if not.
-            long outCap = 2L * data.length + 128;
-            long resultsCap = Math.max(1, data.length / 16);
-            MemorySegment needs = arena.allocate(JAVA_LONG, 2);
-            MemorySegment result = arena.allocate(MODULE_RESULT_SIZE, 8);
-            MemorySegment err = arena.allocate(ERROR_SIZE);
+        Buffers b = buffers.get();
+        MemorySegment module = MemorySegment.ofArray(data);
+        MemorySegment needs = MemorySegment.ofArray(b.needs);
+        MemorySegment result = MemorySegment.ofArray(b.result);
+        MemorySegment err = MemorySegment.ofArray(b.err);
+        try {
             while (true) {
-                MemorySegment out = arena.allocate(outCap, 8);
-                MemorySegment results = arena.allocate(resultsCap * SYMBOL_RESULT_SIZE, 8);
-                int st = (int) preresolve.invokeExact(handle, module, (long) data.length, flags, out, outCap,
-                        needs, results, resultsCap, needs.asSlice(8), result, err);
+                long resultsCap = b.results.length * 8L / SYMBOL_RESULT_SIZE;
+                MemorySegment results = MemorySegment.ofArray(b.results);
+                int st = (int) preresolve.invokeExact(handle, module, (long) data.length, flags, MemorySegment.ofArray(b.out),
+                        (long) b.out.length, needs, results, resultsCap, needs.asSlice(8), result, err);
                 if (st == ERR_SPACE) {
-                    outCap = Math.max(outCap, needs.get(JAVA_LONG, 0));
-                    resultsCap = Math.max(resultsCap, needs.get(JAVA_LONG, 8));
+                    if (b.needs[0] > b.out.length) {
+                        b.out = new byte[Math.toIntExact(Math.max(b.needs[0], 2L * b.out.length))];
+                    }
+                    if (b.needs[1] > resultsCap) {
+                        b.results = new long[Math.toIntExact(Math.max(b.needs[1], 2 * resultsCap) * SYMBOL_RESULT_SIZE / 8)];
+                    }
                     continue;
                 }
                 if (st != 0) {
-                    throw new IllegalStateException(path + ": native core: " + err.getString(0));
+                    throw new IllegalStateException(path + ": native core: " + cString(err));
                 }
-                return reference.adopt(path, data, decode(result, results, out, err));
+                return reference.adopt(path, data, decode(result, results, b.out, err));
             }
         } catch (RuntimeException | Error e) {
             throw e;
@@ -116,7 +130,16 @@ final class FfmBackend implements Backend {
         }
     }
 
-    private static NativeResult decode(MemorySegment result, MemorySegment results, MemorySegment out, MemorySegment err) {
+    private static String cString(MemorySegment heapBytes) {
+        byte[] b = heapBytes.toArray(JAVA_BYTE);
+        int n = 0;
+        while (n < b.length && b[n] != 0) {
+            n++;
+        }
+        return new String(b, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    private static NativeResult decode(MemorySegment result, MemorySegment results, byte[] out, MemorySegment err) {
         ModuleStatus status = NativeResult.status(result.get(JAVA_INT, 0));
         int undefined = result.get(JAVA_INT, 8);
         List<NativeResult.Symbol> left = new ArrayList<>();
@@ -130,10 +153,10 @@ final class FfmBackend implements Backend {
                 }
             }
         }
-        byte[] bytes = status == ModuleStatus.PRERESOLVED ? out.asSlice(0, result.get(JAVA_LONG, 32)).toArray(JAVA_BYTE)
+        byte[] bytes = status == ModuleStatus.PRERESOLVED ? java.util.Arrays.copyOf(out, (int) result.get(JAVA_LONG, 32))
                 : new byte[0];
         return new NativeResult(status, NativeResult.Refusal.values()[result.get(JAVA_INT, 4)], result.get(JAVA_INT, 16),
                 result.get(JAVA_INT, 20), result.get(JAVA_INT, 12), result.get(JAVA_INT, 24), result.get(JAVA_INT, 28),
-                left, bytes, status == ModuleStatus.FAILED ? err.getString(0) : "");
+                left, bytes, status == ModuleStatus.FAILED ? cString(err) : "");
     }
 }
