@@ -1,9 +1,12 @@
 package org.lkmpre.cli;
 
 import java.io.PrintWriter;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -12,6 +15,7 @@ import org.lkmpre.InputFormatException;
 import org.lkmpre.elf.ElfFile;
 import org.lkmpre.elf.Section;
 import org.lkmpre.elf.Symbol;
+import org.lkmpre.index.KernelIndex;
 import org.lkmpre.preresolve.Backend;
 import org.lkmpre.preresolve.Backends;
 import org.lkmpre.preresolve.ModuleTree;
@@ -42,6 +46,10 @@ final class ConformCommand implements Callable<Integer> {
     @Option(names = "--assume-nokaslr", description = "as for preresolve")
     boolean assumeNoKaslr;
 
+    @Option(names = "--target", paramLabel = "NAME", split = ",",
+            description = "also run the C core built for these cross targets under qemu-user (sh4, arm, x86_64, all)")
+    List<String> targets = List.of();
+
     @Parameters(paramLabel = "PATH", arity = "1..*", description = "modules (.ko) and directories to walk")
     List<Path> paths;
 
@@ -55,9 +63,9 @@ final class ConformCommand implements Callable<Integer> {
             }
         }
         PrintWriter out = spec.commandLine().getOut();
-        List<ModuleTree.Target> targets = ModuleTree.collect(paths, Optional.empty()).targets();
+        List<ModuleTree.Target> modules = ModuleTree.collect(paths, Optional.empty()).targets();
         int differ = 0;
-        for (ModuleTree.Target t : targets) {
+        for (ModuleTree.Target t : modules) {
             byte[] data = Files.readAllBytes(t.source());
             Outcome ref = reference.preresolve(t.name(), data);
             byte[] refBytes = ref.patch().map(p -> p.apply(data)).orElse(null);
@@ -72,10 +80,62 @@ final class ConformCommand implements Callable<Integer> {
                 }
             }
         }
-        List<String> names = backends.stream().map(Backend::name).toList();
-        out.println("lkmpre conform: " + targets.size() + " modules, backends " + String.join(", ", names) + ": "
+        List<String> names = new ArrayList<>(backends.stream().map(Backend::name).toList());
+        for (TargetDriver target : chosenTargets()) {
+            differ += conformTarget(target, reference, modules, out);
+            names.add(target.name() + " (" + (target.emulator().isEmpty() ? "native" : target.emulator()) + ")");
+        }
+        out.println("lkmpre conform: " + modules.size() + " modules, backends " + String.join(", ", names) + ": "
                 + (differ == 0 ? "all identical" : differ + " differences"));
         return differ == 0 ? 0 : Main.EXIT_MODULE_FAILED;
+    }
+
+    private List<TargetDriver> chosenTargets() throws IOException {
+        if (targets.isEmpty()) {
+            return List.of();
+        }
+        Path toolchains = Path.of(System.getProperty("lkmpre.toolchains", "toolchains"));
+        Path build = Path.of(System.getProperty("lkmpre.native.build", "native/build"));
+        List<TargetDriver> built = TargetDriver.available(toolchains, build);
+        List<TargetDriver> chosen = new ArrayList<>();
+        for (String want : targets) {
+            List<TargetDriver> match = built.stream().filter(t -> want.equals("all") || t.name().equals(want)).toList();
+            if (match.isEmpty()) {
+                throw new IllegalArgumentException("no target driver for " + want + " in " + build
+                        + " (build it: make -C native target T=" + want + ")");
+            }
+            match.stream().filter(t -> !chosen.contains(t)).forEach(chosen::add);
+        }
+        return chosen;
+    }
+
+    /** Runs one cross target's driver on every module; returns the number of differences. */
+    private static int conformTarget(TargetDriver target, Preresolver reference, List<ModuleTree.Target> modules,
+                                     PrintWriter out) throws IOException, InterruptedException {
+        Path work = Files.createTempDirectory("lkmpre-conform-" + target.name());
+        try {
+            Path index = work.resolve("kernel.lkmidx");
+            Files.write(index, KernelIndex.write(reference.kernel()));
+            List<Outcome> got = target.preresolve(reference, index, modules.stream().map(ModuleTree.Target::name).toList(),
+                    modules.stream().map(ModuleTree.Target::source).toList(), work);
+            int differ = 0;
+            for (int i = 0; i < modules.size(); i++) {
+                byte[] data = Files.readAllBytes(modules.get(i).source());
+                Outcome ref = reference.preresolve(modules.get(i).name(), data);
+                Optional<String> why = difference(ref, ref.patch().map(p -> p.apply(data)).orElse(null), got.get(i), data);
+                if (why.isPresent()) {
+                    differ++;
+                    out.println("DIFFER  " + modules.get(i).name() + ": java vs " + target.name() + ": " + why.get());
+                }
+            }
+            return differ;
+        } finally {
+            try (Stream<Path> s = Files.walk(work)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        }
     }
 
     private static Optional<String> difference(Outcome ref, byte[] refBytes, Outcome other, byte[] data) {
@@ -110,7 +170,12 @@ final class ConformCommand implements Callable<Integer> {
                     return " (section " + s.index() + " " + s.name() + symbol + ")";
                 }
             }
-            return " (in no section)";
+            long shoff = elf.sectionHeaderOffset();
+            int shentsize = elf.is64() ? 64 : 40;
+            if (at >= shoff && at < shoff + (long) elf.sections().size() * shentsize) {
+                return " (section header " + (at - shoff) / shentsize + ")";
+            }
+            return at < (elf.is64() ? 64 : 52) ? " (ELF header)" : " (in no section)";
         } catch (InputFormatException e) {
             return " (output unreadable: " + e.reason() + ")";
         }

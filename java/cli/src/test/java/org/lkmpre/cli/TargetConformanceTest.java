@@ -1,0 +1,128 @@
+package org.lkmpre.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.lkmpre.index.KernelIndex;
+import org.lkmpre.index.Strategy;
+import org.lkmpre.index.SymbolIndex;
+import org.lkmpre.kernel.ExportedSymbol;
+import org.lkmpre.kernel.KernelSymbols;
+import org.lkmpre.kernel.Vmlinux;
+
+/** The C core built for sh4, arm and x86_64, run under qemu-user, against the Java reference. */
+class TargetConformanceTest {
+    @TempDir
+    Path tmp;
+
+    private static final List<String> TARGETS = List.of("arm", "sh4", "x86_64");
+
+    private static List<TargetDriver> drivers() throws Exception {
+        List<TargetDriver> all = TargetDriver.available(Path.of(System.getProperty("lkmpre.toolchains")),
+                Path.of(System.getProperty("lkmpre.native.build")));
+        assertEquals(TARGETS, all.stream().map(TargetDriver::name).toList(), "every target's driver is built");
+        return all;
+    }
+
+    @Test
+    void everyTargetConformsOnTheFixtures() {
+        Path fx = CliRun.fixtures();
+        CliRun r = CliRun.of("conform", "--kernel", fx.resolve("boot/vmlinux").toString(), "--strip-signature",
+                "--target", "all", fx.resolve("root").toString());
+        assertEquals(0, r.status(), r.out() + r.err());
+        assertEquals(List.of("lkmpre conform: 12 modules, backends ffm, jna, java, arm (qemu-arm), sh4 (qemu-sh4),"
+                + " x86_64 (native): all identical"), r.lines());
+        CliRun signed = CliRun.of("conform", "--kernel", fx.resolve("boot/vmlinux").toString(), "--target", "sh4",
+                fx.resolve("root").toString());
+        assertEquals(0, signed.status(), "refusals conform too: " + signed.out());
+    }
+
+    /** Each target builds the same index bytes and answers every lookup the same way. */
+    @ParameterizedTest
+    @ValueSource(strings = {"arm", "sh4", "x86_64"})
+    void indexAndLookupsOnEachTarget(String name) throws Exception {
+        TargetDriver t = drivers().stream().filter(d -> d.name().equals(name)).findFirst().orElseThrow();
+        Path vmlinux = CliRun.fixtures().resolve("boot/vmlinux");
+        Path out = tmp.resolve(name + ".lkmidx");
+        t.run(List.of("index", vmlinux.toString(), out.toString()), tmp);
+        KernelSymbols kernel = new Vmlinux(vmlinux).read();
+        byte[] expected = KernelIndex.write(kernel);
+        assertArrayEquals(expected, Files.readAllBytes(out));
+        SymbolIndex index = SymbolIndex.open("fx", expected);
+        List<String> args = new ArrayList<>(List.of("lookup", out.toString()));
+        kernel.exports().stream().map(ExportedSymbol::name).forEach(args::add);
+        args.addAll(List.of("missing", "fx_print", "fx_printkk"));
+        for (String line : t.run(args, tmp).lines().toList()) {
+            String[] f = line.split(" ");
+            for (Strategy s : Strategy.values()) {
+                assertEquals(Integer.parseInt(f[1 + s.ordinal()]),
+                        index.lookup(f[0].getBytes(StandardCharsets.ISO_8859_1), s, null), line + " " + s);
+            }
+        }
+    }
+
+    /** The sh4 compiler's loop miscompile would hang this program; every target's flags avoid it. */
+    @ParameterizedTest
+    @ValueSource(strings = {"arm", "sh4", "x86_64"})
+    void compilerFlagsAvoidTheSh4Miscompile(String name) throws Exception {
+        TargetDriver t = drivers().stream().filter(d -> d.name().equals(name)).findFirst().orElseThrow();
+        List<String> cmd = new ArrayList<>();
+        if (!t.emulator().isEmpty()) {
+            cmd.add(t.emulator());
+        }
+        cmd.add(t.driver().resolveSibling("miscompile").toString());
+        Process p = new ProcessBuilder(cmd).inheritIO().start();
+        boolean done = p.waitFor(20, TimeUnit.SECONDS);
+        if (!done) {
+            p.destroyForcibly();
+        }
+        assertTrue(done, name + ": the loop never ends: the compiler dropped its load");
+        assertEquals(0, p.exitValue());
+    }
+
+    /** A target whose driver writes one wrong byte is caught, with the offset and section. */
+    @Test
+    void conformCatchesAWrongByte() throws Exception {
+        Path toolchains = tmp.resolve("toolchains");
+        Path build = tmp.resolve("build");
+        Files.createDirectories(toolchains);
+        Files.createDirectories(build.resolve("broken"));
+        Files.writeString(toolchains.resolve("broken.mk"), "TARGET_EMULATOR =\n");
+        Path real = Path.of(System.getProperty("lkmpre.native.build"), "x86_64", "lkmpre-target");
+        Path script = build.resolve("broken/lkmpre-target");
+        // Runs the real driver, then flips the last byte of every module it wrote.
+        Files.writeString(script, "#!/bin/sh\n\"" + real + "\" \"$@\" || exit $?\n"
+                + "[ \"$1\" = preresolve ] || exit 0\n"
+                + "for f in \"$3\"/*.ko; do [ -f \"$f\" ] && printf '\\377' | dd of=\"$f\" bs=1 seek=$(($(stat -c %s \"$f\") - 1))"
+                + " conv=notrunc status=none; done\n");
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+        String before = System.getProperty("lkmpre.toolchains");
+        String beforeBuild = System.getProperty("lkmpre.native.build");
+        System.setProperty("lkmpre.toolchains", toolchains.toString());
+        System.setProperty("lkmpre.native.build", build.toString());
+        try {
+            Path fx = CliRun.fixtures();
+            CliRun r = CliRun.of("conform", "--kernel", fx.resolve("boot/vmlinux").toString(), "--strip-signature",
+                    "--target", "broken", fx.resolve("root/lib/modules/6.1.0-lkmpre-fixture/kernel/fs").toString());
+            assertEquals(1, r.status(), r.out() + r.err());
+            assertTrue(r.out().contains("DIFFER  fx/fx_provider.ko: java vs broken: byte "), r.out());
+            // The flipped last byte lies in the new section header table: its last entry.
+            assertTrue(r.out().contains("(section header "), r.out());
+        } finally {
+            System.setProperty("lkmpre.toolchains", before);
+            System.setProperty("lkmpre.native.build", beforeBuild);
+        }
+    }
+}
