@@ -47,7 +47,7 @@ final class ConformCommand implements Callable<Integer> {
     boolean assumeNoKaslr;
 
     @Option(names = "--target", paramLabel = "NAME", split = ",",
-            description = "also run the C core built for these cross targets under qemu-user (sh4, arm, x86_64, all)")
+            description = "also run the C core built for these cross targets under qemu-user (sh4, sh4eb, arm, x86_64, all)")
     List<String> targets = List.of();
 
     @Parameters(paramLabel = "PATH", arity = "1..*", description = "modules (.ko) and directories to walk")

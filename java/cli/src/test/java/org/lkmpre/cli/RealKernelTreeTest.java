@@ -184,7 +184,7 @@ class RealKernelTreeTest {
                 "--target", "all", modules.resolve("kernel").toString());
         assertEquals(0, r.status(), r.out());
         assertTrue(r.out().matches("lkmpre conform: \\d+ modules, backends ffm, jna, java, arm \\(qemu-arm\\),"
-                + " sh4 \\(qemu-sh4\\), x86_64 \\(native\\): all identical\\s*"), r.out());
+                + " sh4 \\(qemu-sh4\\), sh4eb \\(qemu-sh4eb\\), x86_64 \\(native\\): all identical\\s*"), r.out());
 
         Path vmlinux = tmp.resolve("vmlinux");
         Path fromJava = tmp.resolve("java.lkmidx");

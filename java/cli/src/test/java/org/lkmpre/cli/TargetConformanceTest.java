@@ -22,12 +22,12 @@ import org.lkmpre.kernel.ExportedSymbol;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.kernel.Vmlinux;
 
-/** The C core built for sh4, arm and x86_64, run under qemu-user, against the Java reference. */
+/** The C core built for sh4 (both byte orders), arm and x86_64, run under qemu-user, against the Java reference. */
 class TargetConformanceTest {
     @TempDir
     Path tmp;
 
-    private static final List<String> TARGETS = List.of("arm", "sh4", "x86_64");
+    private static final List<String> TARGETS = List.of("arm", "sh4", "sh4eb", "x86_64");
 
     private static List<TargetDriver> drivers() throws Exception {
         List<TargetDriver> all = TargetDriver.available(Path.of(System.getProperty("lkmpre.toolchains")),
@@ -43,7 +43,7 @@ class TargetConformanceTest {
                 "--target", "all", fx.resolve("root").toString());
         assertEquals(0, r.status(), r.out() + r.err());
         assertEquals(List.of("lkmpre conform: 12 modules, backends ffm, jna, java, arm (qemu-arm), sh4 (qemu-sh4),"
-                + " x86_64 (native): all identical"), r.lines());
+                + " sh4eb (qemu-sh4eb), x86_64 (native): all identical"), r.lines());
         CliRun signed = CliRun.of("conform", "--kernel", fx.resolve("boot/vmlinux").toString(), "--target", "sh4",
                 fx.resolve("root").toString());
         assertEquals(0, signed.status(), "refusals conform too: " + signed.out());
@@ -51,7 +51,7 @@ class TargetConformanceTest {
 
     /** Each target builds the same index bytes and answers every lookup the same way. */
     @ParameterizedTest
-    @ValueSource(strings = {"arm", "sh4", "x86_64"})
+    @ValueSource(strings = {"arm", "sh4", "sh4eb", "x86_64"})
     void indexAndLookupsOnEachTarget(String name) throws Exception {
         TargetDriver t = drivers().stream().filter(d -> d.name().equals(name)).findFirst().orElseThrow();
         Path vmlinux = CliRun.fixtures().resolve("boot/vmlinux");
@@ -75,7 +75,7 @@ class TargetConformanceTest {
 
     /** The sh4 compiler's loop miscompile would hang this program; every target's flags avoid it. */
     @ParameterizedTest
-    @ValueSource(strings = {"arm", "sh4", "x86_64"})
+    @ValueSource(strings = {"arm", "sh4", "sh4eb", "x86_64"})
     void compilerFlagsAvoidTheSh4Miscompile(String name) throws Exception {
         TargetDriver t = drivers().stream().filter(d -> d.name().equals(name)).findFirst().orElseThrow();
         List<String> cmd = new ArrayList<>();
