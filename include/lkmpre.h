@@ -126,7 +126,8 @@ typedef enum lkmpre_refusal {
     LKMPRE_REFUSED_NONE = 0,
     LKMPRE_REFUSED_SIGNED = 1,   /* signature appended and LKMPRE_STRIP_SIGNATURE not given */
     LKMPRE_REFUSED_CLASS = 2,    /* ELF class differs from the kernel's */
-    LKMPRE_REFUSED_MACHINE = 3   /* e_machine differs from the kernel's */
+    LKMPRE_REFUSED_MACHINE = 3,  /* e_machine differs from the kernel's */
+    LKMPRE_REFUSED_VERMAGIC = 4  /* built for another kernel release (vermagic vs the kernel's banner) */
 } lkmpre_refusal;
 
 /* Why a symbol stays SHN_UNDEF; 0 means it was preresolved. Same order as the Java enum. */

@@ -314,6 +314,11 @@ lkmpre_status lkmpre_index_open(const uint8_t *buf, size_t len, void *handle_mem
     return LKMPRE_OK;
 }
 
+const char *lk_index_banner(const lkmpre_index *x) {
+    uint32_t banner = get32(x->buf + 48);
+    return banner ? (const char *)x->buf + x->g.strings_at + banner - 1 : 0;
+}
+
 uint32_t lkmpre_index_count(const lkmpre_index *x) {
     return x->g.n;
 }

@@ -47,5 +47,7 @@ const char *lk_entry_name(const lkmpre_index *x, uint32_t e);
 const char *lk_entry_namespace(const lkmpre_index *x, uint32_t e);
 uint32_t lk_entry_crc(const lkmpre_index *x, uint32_t e);
 uint32_t lk_entry_flags(const lkmpre_index *x, uint32_t e);
+/* The kernel's linux_banner, or NULL when the index has none. */
+const char *lk_index_banner(const lkmpre_index *x);
 
 #endif

@@ -180,6 +180,34 @@ static uint32_t check(const lkmpre_index *x, const module *m, uint32_t e, const 
     return LKMPRE_RESOLVED;
 }
 
+/* The release a banner names: "Linux version RELEASE (...". */
+static size_t banner_release(const char *banner, const char **release) {
+    static const char prefix[] = "Linux version ";
+    size_t n = sizeof prefix - 1;
+    if (!banner || lk_strnlen(banner, n) < n || !lk_bytes_equal(banner, prefix, n))
+        return 0;
+    *release = banner + n;
+    size_t len = 0;
+    while ((*release)[len] && (*release)[len] != ' ')
+        len++;
+    return len;
+}
+
+/* Whether the module's vermagic names another release than the kernel's banner; a module or
+   kernel that does not say is not refused. */
+static int other_release(const lkmpre_index *x, const module *m) {
+    const char *release;
+    size_t rlen = banner_release(lk_index_banner(x), &release);
+    const uint8_t *v;
+    size_t vlen;
+    if (!rlen || !modinfo_find(m, "vermagic", 0, 0, &v, &vlen))
+        return 0;
+    size_t first = 0;
+    while (first < vlen && v[first] != ' ')
+        first++;
+    return first != rlen || !lk_bytes_equal(v, release, rlen);
+}
+
 static lkmpre_status failed(lkmpre_module_result *r) {
     r->status = LKMPRE_MODULE_FAILED;
     return LKMPRE_OK;
@@ -213,6 +241,7 @@ lkmpre_status lkmpre_preresolve(const lkmpre_index *x, const uint8_t *data, size
     r->refusal = m.signed_ && !(flags & LKMPRE_STRIP_SIGNATURE) ? LKMPRE_REFUSED_SIGNED
                  : m.e.is64 != kernel64                       ? LKMPRE_REFUSED_CLASS
                  : x->machine && m.e.machine != x->machine    ? LKMPRE_REFUSED_MACHINE
+                 : other_release(x, &m)                       ? LKMPRE_REFUSED_VERMAGIC
                                                               : LKMPRE_REFUSED_NONE;
     if (r->refusal) {
         r->status = LKMPRE_MODULE_REFUSED;

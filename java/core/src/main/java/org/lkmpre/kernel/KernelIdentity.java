@@ -21,6 +21,6 @@ public record KernelIdentity(Optional<String> banner, Optional<String> buildId) 
 
     /** @return the release ("6.1.0-57-amd64"): the banner's third word, if the banner is known */
     public Optional<String> release() {
-        return banner.map(b -> b.split(" ")).filter(w -> w.length > 2).map(w -> w[2]);
+        return banner.map(b -> b.split(" ")).filter(w -> w.length > 2).map(w -> w[2]).filter(r -> !r.isEmpty());
     }
 }

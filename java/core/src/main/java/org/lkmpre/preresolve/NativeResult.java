@@ -30,7 +30,9 @@ public record NativeResult(ModuleStatus status, Refusal refusal, int moduleClass
         /** ELF class differs from the kernel's. */
         CLASS,
         /** Machine differs from the kernel's. */
-        MACHINE
+        MACHINE,
+        /** Built for another kernel release (vermagic). */
+        VERMAGIC
     }
 
     /**

@@ -118,7 +118,22 @@ public final class Preresolver implements Backend {
         if (kernel.machine() != 0 && module.elf().machine() != kernel.machine()) {
             return Optional.of(machineMismatch(module.elf().machine()));
         }
+        Optional<String> built = builtFor(module);
+        if (built.isPresent() && kernel.identity().release().isPresent()
+                && !built.get().equals(kernel.identity().release().get())) {
+            return Optional.of(releaseMismatch(built.get()));
+        }
         return Optional.empty();
+    }
+
+    /** The kernel release a module was built for: the first word of its vermagic. */
+    private static Optional<String> builtFor(KernelModule module) {
+        return module.modinfo().first("vermagic").map(v -> v.split(" ", -1)[0]);
+    }
+
+    private String releaseMismatch(String built) {
+        return "module is built for kernel " + built + ", kernel is " + kernel.identity().release().orElseThrow()
+                + ": its addresses would be wrong";
     }
 
     private static final String SIGNED =
@@ -232,6 +247,7 @@ public final class Preresolver implements Backend {
                 case SIGNED -> SIGNED;
                 case CLASS -> classMismatch(result.moduleClass());
                 case MACHINE -> machineMismatch(result.moduleMachine());
+                case VERMAGIC -> releaseMismatch(builtFor(KernelModule.parse(path, data)).orElseThrow());
                 case NONE -> throw new IllegalStateException(path + ": refused without a reason");
             }), Optional.empty());
             case PRERESOLVED -> {

@@ -93,6 +93,16 @@ class PreresolverTest {
         assertTrue(Fixtures.run("readelf", "-SW", out.toString()).contains(".preresolved"));
     }
 
+    /** The identity check: a module built for another kernel release is refused before it is written. */
+    @Test
+    void refusesModulesBuiltForAnotherKernel() throws Exception {
+        Outcome o = run("fx_other_kernel");
+        assertEquals(ModuleStatus.REFUSED, o.report().status());
+        assertEquals("module is built for kernel 6.1.0-56-amd64, kernel is 6.1.0-lkmpre-fixture: its addresses would be wrong",
+                o.report().message());
+        assertTrue(o.patch().isEmpty());
+    }
+
     @Test
     void markedModuleIsLeftAlone() throws Exception {
         byte[] original = Files.readAllBytes(Fixtures.module("fx_good"));
