@@ -16,6 +16,7 @@ import org.lkmpre.elf.ElfFile;
 import org.lkmpre.elf.Section;
 import org.lkmpre.elf.Symbol;
 import org.lkmpre.index.KernelIndex;
+import org.lkmpre.module.ModuleCompression;
 import org.lkmpre.preresolve.Backend;
 import org.lkmpre.preresolve.Backends;
 import org.lkmpre.preresolve.ModuleTree;
@@ -66,7 +67,7 @@ final class ConformCommand implements Callable<Integer> {
         List<ModuleTree.Target> modules = ModuleTree.collect(paths, Optional.empty()).targets();
         int differ = 0;
         for (ModuleTree.Target t : modules) {
-            byte[] data = Files.readAllBytes(t.source());
+            byte[] data = plain(t);
             Outcome ref = reference.preresolve(t.name(), data);
             byte[] refBytes = ref.patch().map(p -> p.apply(data)).orElse(null);
             for (Backend b : backends) {
@@ -88,6 +89,12 @@ final class ConformCommand implements Callable<Integer> {
         out.println("lkmpre conform: " + modules.size() + " modules, backends " + String.join(", ", names) + ": "
                 + (differ == 0 ? "all identical" : differ + " differences"));
         return differ == 0 ? 0 : Main.EXIT_MODULE_FAILED;
+    }
+
+    /** The module's ELF bytes: decompressed when the file is compressed. */
+    private static byte[] plain(ModuleTree.Target t) throws IOException {
+        byte[] raw = Files.readAllBytes(t.source());
+        return ModuleCompression.detect(t.name(), raw).decompress(t.name(), raw);
     }
 
     private List<TargetDriver> chosenTargets() throws IOException {
@@ -116,11 +123,22 @@ final class ConformCommand implements Callable<Integer> {
         try {
             Path index = work.resolve("kernel.lkmidx");
             Files.write(index, KernelIndex.write(reference.kernel()));
+            // The drivers read plain ELF: compressed modules are given to them decompressed.
+            List<Path> files = new ArrayList<>();
+            for (int i = 0; i < modules.size(); i++) {
+                Path source = modules.get(i).source();
+                if (ModuleCompression.isModuleName(source.toString()) && !source.toString().endsWith(".ko")) {
+                    Path plainCopy = work.resolve("plain-" + i + ".ko");
+                    Files.write(plainCopy, plain(modules.get(i)));
+                    source = plainCopy;
+                }
+                files.add(source);
+            }
             List<Outcome> got = target.preresolve(reference, index, modules.stream().map(ModuleTree.Target::name).toList(),
-                    modules.stream().map(ModuleTree.Target::source).toList(), work);
+                    files, work);
             int differ = 0;
             for (int i = 0; i < modules.size(); i++) {
-                byte[] data = Files.readAllBytes(modules.get(i).source());
+                byte[] data = plain(modules.get(i));
                 Outcome ref = reference.preresolve(modules.get(i).name(), data);
                 Optional<String> why = difference(ref, ref.patch().map(p -> p.apply(data)).orElse(null), got.get(i), data);
                 if (why.isPresent()) {

@@ -24,10 +24,12 @@ import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.elf.ElfPatch;
+import org.lkmpre.module.ModuleCompression;
 
 /**
- * A set of module files to preresolve, named on the command line as modules or directories,
- * and where each result goes. Directories are walked recursively (symbolic links are not
+ * A set of module files to preresolve ({@code .ko}, or compressed {@code .ko.xz}, {@code .ko.zst},
+ * {@code .ko.gz}, rewritten in the same format), named on the command line as modules or
+ * directories, and where each result goes. Directories are walked recursively (symbolic links are not
  * followed), in sorted order so that output is stable.
  */
 public final class ModuleTree {
@@ -68,7 +70,7 @@ public final class ModuleTree {
                 List<Path> found;
                 try (Stream<Path> walk = Files.walk(p, Integer.MAX_VALUE, new FileVisitOption[0])) {
                     found = walk.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS))
-                            .filter(f -> f.getFileName().toString().endsWith(".ko"))
+                            .filter(f -> ModuleCompression.isModuleName(f.getFileName().toString()))
                             .sorted()
                             .toList();
                 }
@@ -139,12 +141,23 @@ public final class ModuleTree {
         } catch (IOException e) {
             return ModuleReport.notPatched(t.name(), ModuleStatus.FAILED, "cannot read: " + e.getMessage());
         }
-        Outcome outcome = backend.preresolve(t.name(), data);
+        ModuleCompression compression;
+        byte[] plain;
+        try {
+            compression = ModuleCompression.detect(t.name(), data);
+            plain = compression.decompress(t.name(), data);
+        } catch (InputFormatException e) {
+            return ModuleReport.notPatched(t.name(), ModuleStatus.FAILED, e.reason());
+        }
+        Outcome outcome = backend.preresolve(t.name(), plain);
         if (dryRun) {
             return outcome.report();
         }
         try {
-            if (outcome.patch().isPresent()) {
+            if (outcome.patch().isPresent() && compression.format() != ModuleCompression.Format.NONE) {
+                byte[] packed = compression.compress(outcome.patch().get().apply(plain));
+                writeAtomically(t, data, new ElfPatch(0, List.of(), packed));
+            } else if (outcome.patch().isPresent()) {
                 writeAtomically(t, data, outcome.patch().get());
             } else if (outcome.report().status() == ModuleStatus.ALREADY_PRERESOLVED && !t.destination().equals(t.source())) {
                 writeAtomically(t, data, new ElfPatch(data.length, List.of(), new byte[0]));
