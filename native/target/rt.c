@@ -252,16 +252,7 @@ uint64_t __umoddi3(uint64_t n, uint64_t d) {
 }
 
 uint32_t rt_udiv32(uint32_t n, uint32_t d) {
-    uint32_t q = 0, r = 0;
-    if (d == 0)
-        die("division by zero", "");
-    for (int bit = 31; bit >= 0; bit--) {
-        r = (r << 1) | ((n >> bit) & 1);
-        if (r >= d) {
-            r -= d;
-            q |= (uint32_t)1 << bit;
-        }
-    }
-    return q;
+    uint64_t r;
+    return (uint32_t)udivmod64(n, d, &r);
 }
 #endif

@@ -1,7 +1,6 @@
 package org.lkmpre.kernel;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -12,7 +11,7 @@ import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.apache.commons.compress.compressors.lz4.BlockLZ4CompressorInputStream;
 import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStream;
-import org.lkmpre.InputFormatException;
+import org.lkmpre.CappedRead;
 import org.tukaani.xz.LZMAInputStream;
 import org.tukaani.xz.SingleXZInputStream;
 
@@ -94,17 +93,7 @@ final class Decompression {
 
     /** Reads {@code in} to the end, failing once more than {@code cap} bytes come out. */
     static byte[] readCapped(String file, InputStream in, long cap) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buf = new byte[1 << 16];
-        long total = 0;
-        for (int n; (n = in.read(buf)) > 0; ) {
-            total += n;
-            if (total > cap) {
-                throw new InputFormatException(file, "decompressed data exceeds the limit of " + cap + " bytes");
-            }
-            out.write(buf, 0, n);
-        }
-        return out.toByteArray();
+        return CappedRead.readAll(file, in, cap, "decompressed data");
     }
 
     /**

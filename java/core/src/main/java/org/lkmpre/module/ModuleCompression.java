@@ -13,6 +13,7 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
 import org.apache.commons.compress.compressors.gzip.GzipParameters;
 import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStream;
 import com.github.luben.zstd.ZstdOutputStream;
+import org.lkmpre.CappedRead;
 import org.lkmpre.InputFormatException;
 import org.tukaani.xz.LZMA2Options;
 import org.tukaani.xz.XZ;
@@ -163,17 +164,7 @@ public record ModuleCompression(Format format, int level, int xzCheck, int xzDic
             case GZIP -> new GzipCompressorInputStream(new ByteArrayInputStream(data));
             case NONE -> throw new IllegalStateException();
         }) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            byte[] buf = new byte[1 << 16];
-            long total = 0;
-            for (int n; (n = in.read(buf)) > 0; ) {
-                total += n;
-                if (total > MAX_MODULE_BYTES) {
-                    throw new InputFormatException(file, "decompressed module exceeds " + MAX_MODULE_BYTES + " bytes");
-                }
-                out.write(buf, 0, n);
-            }
-            return out.toByteArray();
+            return CappedRead.readAll(file, in, MAX_MODULE_BYTES, "decompressed module");
         } catch (IOException | RuntimeException e) {
             if (e instanceof InputFormatException ife) {
                 throw ife;
