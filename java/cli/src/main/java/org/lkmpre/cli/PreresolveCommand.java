@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.lkmpre.kernel.KernelSymbols;
+import org.lkmpre.module.ModuleSigner;
 import org.lkmpre.preresolve.Backend;
 import org.lkmpre.preresolve.Backends;
 import org.lkmpre.preresolve.ModuleTree;
@@ -18,6 +19,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -56,6 +58,15 @@ final class PreresolveCommand implements Callable<Integer> {
     @Option(names = "--strip-signature", description = "remove appended module signatures (the modules then load unsigned)")
     boolean stripSignature;
 
+    @Option(names = "--sign-key", paramLabel = "KEY", description = "re-sign patched modules with this private key (PEM), as scripts/sign-file does")
+    Path signKey;
+
+    @Option(names = "--sign-cert", paramLabel = "CERT", description = "the X.509 certificate (PEM or DER) of --sign-key")
+    Path signCert;
+
+    @Option(names = "--hash", paramLabel = "ALGO", defaultValue = "sha256", description = "signature digest (default: sha256)")
+    String hash;
+
     @Option(names = "--assume-nokaslr", description = "accept a kernel built with CONFIG_RANDOMIZE_BASE=y: it will boot with nokaslr")
     boolean assumeNoKaslr;
 
@@ -77,6 +88,12 @@ final class PreresolveCommand implements Callable<Integer> {
         KernelSymbols kernel = kernelOptions.read();
         Preresolver preresolver = Preresolver.create(kernel, new PreresolveOptions(stripSignature, assumeNoKaslr));
         ModuleTree tree = ModuleTree.collect(paths, Optional.ofNullable(destination.out));
+        if ((signKey == null) != (signCert == null)) {
+            throw new ParameterException(spec.commandLine(), "--sign-key and --sign-cert go together");
+        }
+        if (signKey != null) {
+            tree = tree.signWith(ModuleSigner.load(signKey, signCert, hash));
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         int total = tree.targets().size();

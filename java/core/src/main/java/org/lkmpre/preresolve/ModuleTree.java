@@ -25,6 +25,7 @@ import java.util.stream.Stream;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.elf.ElfPatch;
 import org.lkmpre.module.ModuleCompression;
+import org.lkmpre.module.ModuleSigner;
 
 /**
  * A set of module files to preresolve ({@code .ko}, or compressed {@code .ko.xz}, {@code .ko.zst},
@@ -44,9 +45,19 @@ public final class ModuleTree {
     }
 
     private final List<Target> targets;
+    private final Optional<ModuleSigner> signer;
 
-    private ModuleTree(List<Target> targets) {
+    private ModuleTree(List<Target> targets, Optional<ModuleSigner> signer) {
         this.targets = List.copyOf(targets);
+        this.signer = signer;
+    }
+
+    /**
+     * @param signer signs every module this tree writes (after preresolving, before compressing)
+     * @return the same tree, signing what it writes
+     */
+    public ModuleTree signWith(ModuleSigner signer) {
+        return new ModuleTree(targets, Optional.of(signer));
     }
 
     /** @return the modules, in processing order */
@@ -85,7 +96,7 @@ public final class ModuleTree {
                 throw new InputFormatException(p.toString(), Files.exists(p) ? "neither a module nor a directory" : "no such file or directory");
             }
         }
-        return new ModuleTree(targets);
+        return new ModuleTree(targets, Optional.empty());
     }
 
     /**
@@ -109,7 +120,7 @@ public final class ModuleTree {
         try {
             List<Future<ModuleReport>> futures = new ArrayList<>(targets.size());
             for (Target t : targets) {
-                futures.add(pool.submit(() -> process(backend, t, dryRun)));
+                futures.add(pool.submit(() -> process(backend, signer, t, dryRun)));
             }
             List<ModuleReport> reports = new ArrayList<>(targets.size());
             for (Future<ModuleReport> f : futures) {
@@ -134,7 +145,7 @@ public final class ModuleTree {
         }
     }
 
-    private static ModuleReport process(Backend backend, Target t, boolean dryRun) {
+    private static ModuleReport process(Backend backend, Optional<ModuleSigner> signer, Target t, boolean dryRun) {
         byte[] data;
         try {
             data = Files.readAllBytes(t.source());
@@ -154,9 +165,12 @@ public final class ModuleTree {
             return outcome.report();
         }
         try {
-            if (outcome.patch().isPresent() && compression.format() != ModuleCompression.Format.NONE) {
-                byte[] packed = compression.compress(outcome.patch().get().apply(plain));
-                writeAtomically(t, data, new ElfPatch(0, List.of(), packed));
+            if (outcome.patch().isPresent() && (signer.isPresent() || compression.format() != ModuleCompression.Format.NONE)) {
+                byte[] patched = outcome.patch().get().apply(plain);
+                if (signer.isPresent()) {
+                    patched = signer.get().sign(patched);
+                }
+                writeAtomically(t, data, new ElfPatch(0, List.of(), compression.compress(patched)));
             } else if (outcome.patch().isPresent()) {
                 writeAtomically(t, data, outcome.patch().get());
             } else if (outcome.report().status() == ModuleStatus.ALREADY_PRERESOLVED && !t.destination().equals(t.source())) {
