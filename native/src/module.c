@@ -7,6 +7,10 @@ static const char SIG_MAGIC[] = "~Module signature appended~\n";
 #define SIG_INFO_SIZE 12u
 #define MODVERSION_SIZE 64u
 static const char MARK[] = ".preresolved";
+/* The undo record lkmpre unpreresolve reads (java/.../module/UndoRecord.java). */
+static const char UNDO[] = ".lkmpre.undo";
+#define UNDO_HEADER 40u
+#define UNDO_ENTRY 16u
 
 typedef struct module {
     lk_elf e;
@@ -265,22 +269,20 @@ lkmpre_status lkmpre_preresolve(const lkmpre_index *x, const uint8_t *data, size
         undefined++;
     if (got < 0)
         return failed(r);
-    /* Output: the image, then the grown name table, padding, the grown header table. */
+    /* Output: the image, the grown name table, the undo record (UndoRecord.java), padding, the
+       grown header table. The record's size depends on how many symbols resolve, so decide
+       every symbol first (into results), then size and write. */
     unsigned w = lk_word(&m.e), shentsize = m.e.shentsize;
-    size_t names_at = m.image_len, names_len = (size_t)m.e.shstrtab.size + sizeof MARK;
-    size_t sh_at = (names_at + names_len + w - 1) / w * w;
-    uint32_t count = m.e.shnum + 1;
-    size_t total = sh_at + (size_t)count * shentsize;
-    *out_needed = total;
+    size_t names_at = m.image_len, names_len = (size_t)m.e.shstrtab.size + sizeof MARK + sizeof UNDO;
+    uint32_t count = m.e.shnum + 2;
+    size_t bound = (names_at + names_len + UNDO_HEADER + UNDO_ENTRY * undefined + w - 1) / w * w +
+                   (size_t)count * shentsize;
+    *out_needed = bound;
     *results_needed = undefined;
     if (count >= SHN_LORESERVE)
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "too many sections to add 1 more"), failed(r);
-    if (out_cap < total || (undefined && (!results || results_cap < undefined)))
-        return lk_fail(err, LKMPRE_ERR_SPACE, "output needs %u bytes and %u results", (uint64_t)total,
-                       (uint64_t)undefined);
-
-    lk_copy(out, data, m.image_len);
-    unsigned entsize = m.e.is64 ? 24 : 16;
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "too many sections to add 2 more"), failed(r);
+    if (undefined && (!results || results_cap < undefined))
+        return lk_fail(err, LKMPRE_ERR_SPACE, "%u results needed", (uint64_t)undefined);
     size_t k = 0;
     for (uint64_t i = 0; next_undefined(&m, &i, &name, &nlen, err) > 0; i++) {
         lkmpre_symbol_result *s = &results[k++];
@@ -289,33 +291,66 @@ lkmpre_status lkmpre_preresolve(const lkmpre_index *x, const uint8_t *data, size
         s->name_offset = (uint32_t)(name - data);
         s->entry = lkmpre_index_lookup(x, (const char *)name, nlen, LKMPRE_LOOKUP_GNU_BLOOM, 0);
         s->reason = s->entry ? check(x, &m, s->entry, name, nlen, &s->module_crc) : LKMPRE_NOT_EXPORTED_BY_VMLINUX;
-        if (s->reason != LKMPRE_RESOLVED)
+        r->preresolved += s->reason == LKMPRE_RESOLVED;
+    }
+    r->undefined = (uint32_t)undefined;
+    size_t undo_len = UNDO_HEADER + UNDO_ENTRY * (size_t)r->preresolved;
+    size_t sh_at = (names_at + names_len + undo_len + w - 1) / w * w;
+    size_t total = sh_at + (size_t)count * shentsize;
+    *out_needed = total;
+    if (out_cap < total)
+        return lk_fail(err, LKMPRE_ERR_SPACE, "output needs %u bytes", (uint64_t)total);
+
+    lk_copy(out, data, m.image_len);
+    uint8_t *undo = out + names_at + names_len;
+    lk_zero(undo, undo_len);
+    lk_copy(undo, "LKMPUNDO", 8);
+    lk_store(undo + 8, 4, 0, 1);
+    lk_store(undo + 12, 4, 0, r->preresolved);
+    lk_store(undo + 16, 8, 0, m.image_len);
+    lk_store(undo + 24, 8, 0, m.e.shoff);
+    lk_store(undo + 32, 4, 0, m.e.shnum);
+    uint8_t *entry = undo + UNDO_HEADER;
+    unsigned entsize = m.e.is64 ? 24 : 16;
+    for (size_t j = 0; j < undefined; j++) {
+        if (results[j].reason != LKMPRE_RESOLVED)
             continue;
-        uint8_t *sym = out + m.symtab.offset + i * entsize;
-        uint64_t address = lk_entry_address(x, s->entry);
+        uint64_t at = m.symtab.offset + (uint64_t)results[j].symbol * entsize;
+        const uint8_t *old = data + at;
+        uint8_t *sym = out + at;
+        uint64_t address = lk_entry_address(x, results[j].entry);
+        lk_store(entry, 4, 0, results[j].symbol);
         if (m.e.is64) {
+            lk_store(entry + 4, 2, 0, lk_load(old + 6, 2, m.e.msb));
+            lk_store(entry + 8, 8, 0, lk_load(old + 8, 8, m.e.msb));
             lk_store(sym + 6, 2, m.e.msb, SHN_ABS);
             lk_store(sym + 8, 8, m.e.msb, address);
         } else {
+            lk_store(entry + 4, 2, 0, lk_load(old + 14, 2, m.e.msb));
+            lk_store(entry + 8, 8, 0, lk_load(old + 4, 4, m.e.msb));
             lk_store(sym + 4, 4, m.e.msb, address);
             lk_store(sym + 14, 2, m.e.msb, SHN_ABS);
         }
-        r->preresolved++;
+        entry += UNDO_ENTRY;
     }
-    r->undefined = (uint32_t)undefined;
 
     uint8_t *names = out + names_at;
     lk_copy(names, data + m.e.shstrtab.offset, (size_t)m.e.shstrtab.size);
     lk_copy(names + m.e.shstrtab.size, MARK, sizeof MARK);
-    lk_zero(names + names_len, sh_at - names_at - names_len);
+    lk_copy(names + m.e.shstrtab.size + sizeof MARK, UNDO, sizeof UNDO);
+    lk_zero(out + names_at + names_len + undo_len, sh_at - names_at - names_len - undo_len);
     uint8_t *sh = out + sh_at;
     lk_copy(sh, data + m.e.shoff, (size_t)m.e.shnum * shentsize);
-    uint8_t *h = sh + (size_t)m.e.shnum * shentsize, *strhdr = sh + (size_t)m.e.shstrndx * shentsize;
-    lk_zero(h, shentsize);
-    lk_store(h, 4, m.e.msb, m.e.shstrtab.size);
-    lk_store(h + 4, 4, m.e.msb, SHT_PROGBITS);
-    lk_store(h + (m.e.is64 ? 24 : 16), w, m.e.msb, names_at + names_len);
-    lk_store(h + (m.e.is64 ? 48 : 32), w, m.e.msb, 1);
+    uint8_t *strhdr = sh + (size_t)m.e.shstrndx * shentsize;
+    for (unsigned n = 0; n < 2; n++) {
+        uint8_t *h = sh + (size_t)(m.e.shnum + n) * shentsize;
+        lk_zero(h, shentsize);
+        lk_store(h, 4, m.e.msb, m.e.shstrtab.size + (n ? sizeof MARK : 0));
+        lk_store(h + 4, 4, m.e.msb, SHT_PROGBITS);
+        lk_store(h + (m.e.is64 ? 24 : 16), w, m.e.msb, names_at + names_len);
+        lk_store(h + (m.e.is64 ? 32 : 20), w, m.e.msb, n ? undo_len : 0);
+        lk_store(h + (m.e.is64 ? 48 : 32), w, m.e.msb, 1);
+    }
     lk_store(strhdr + (m.e.is64 ? 24 : 16), w, m.e.msb, names_at);
     lk_store(strhdr + (m.e.is64 ? 32 : 20), w, m.e.msb, names_len);
     lk_store(out + (m.e.is64 ? 40 : 32), w, m.e.msb, sh_at);

@@ -197,6 +197,28 @@ class RealKernelTreeTest {
         assertTrue(java.util.Arrays.equals(Files.readAllBytes(fromC), Files.readAllBytes(fromJava)), "index bytes differ");
     }
 
+    /** unpreresolve gives every real module back: sha256 equal to the original, signature aside. */
+    @Test
+    void unpreresolveRestoresTheOriginals() throws Exception {
+        Path restored = tmp.resolve("restored");
+        CliRun r = CliRun.of("unpreresolve", "--out", restored.toString(),
+                patchedRoot.resolve("lib/modules/" + release + "/kernel").toString());
+        assertEquals(0, r.status(), r.out());
+        java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+        int compared = 0;
+        for (String file : patchedModules()) {
+            String rel = patchedRoot.resolve("lib/modules/" + release + "/kernel").relativize(Path.of(file)).toString();
+            byte[] original = Files.readAllBytes(modules.resolve("kernel").resolve(rel));
+            int image = org.lkmpre.module.KernelModule.parse(rel, original).signature()
+                    .map(org.lkmpre.module.ModuleSignature::imageLength).orElse(original.length);
+            byte[] want = sha.digest(java.util.Arrays.copyOf(original, image));
+            byte[] got = sha.digest(Files.readAllBytes(restored.resolve(rel)));
+            assertTrue(java.util.Arrays.equals(want, got), rel);
+            compared++;
+        }
+        assertTrue(compared > 4000, "compared " + compared);
+    }
+
     private List<String> patchedModules() throws IOException {
         try (Stream<Path> s = Files.walk(patchedRoot.resolve("lib/modules/" + release + "/kernel"))) {
             return s.filter(p -> p.toString().endsWith(".ko")).map(Path::toString).sorted().toList();

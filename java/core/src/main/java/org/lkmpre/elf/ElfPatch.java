@@ -79,6 +79,7 @@ public record ElfPatch(int keep, List<Edit> edits, byte[] tail) {
         private final ElfBytes b;
         private final TreeMap<Long, byte[]> edits = new TreeMap<>();
         private final List<String> newSections = new ArrayList<>();
+        private final List<byte[]> newContents = new ArrayList<>();
 
         Builder(ElfFile elf) {
             this.elf = elf;
@@ -89,9 +90,21 @@ public record ElfPatch(int keep, List<Edit> edits, byte[] tail) {
          * Sets {@code st_value} and {@code st_shndx} of symbol {@code sym} in {@code symtab}.
          */
         public Builder setSymbol(Section symtab, Symbol sym, long value, int shndx) {
+            return setSymbol(symtab, sym.index(), value, shndx);
+        }
+
+        /**
+         * Sets {@code st_value} and {@code st_shndx} of symbol number {@code index} in {@code symtab}.
+         *
+         * @throws org.lkmpre.InputFormatException if the entry lies outside the table or the file
+         */
+        public Builder setSymbol(Section symtab, int index, long value, int shndx) {
             int entsize = b.is64() ? 24 : 16;
-            long at = symtab.offset() + (long) sym.index() * entsize;
-            b.check(at, entsize, "symbol " + sym.index());
+            if (index < 0 || (long) index * entsize >= symtab.size()) {
+                throw b.fail("symbol " + index + " is outside the symbol table");
+            }
+            long at = symtab.offset() + (long) index * entsize;
+            b.check(at, entsize, "symbol " + index);
             if (b.is64()) {
                 put(at + 6, b.encode(shndx, 2));
                 put(at + 8, b.encode(value, 8));
@@ -102,9 +115,45 @@ public record ElfPatch(int keep, List<Edit> edits, byte[] tail) {
             return this;
         }
 
+        /** Points the ELF header at another section header table ({@code e_shoff}, {@code e_shnum}). */
+        public Builder setSectionHeaderTable(long shoff, int shnum) {
+            put(b.is64() ? 40 : 32, b.encode(shoff, b.wordSize()));
+            put(b.is64() ? 60 : 48, b.encode(shnum, 2));
+            return this;
+        }
+
+        /**
+         * Builds a patch that keeps only {@code keep} leading bytes even where the current headers
+         * describe more (restoring an image that an earlier patch grew).
+         *
+         * @throws org.lkmpre.InputFormatException if an edit lies beyond {@code keep}
+         */
+        public ElfPatch buildTruncated(int keep) {
+            if (keep < 0 || keep > b.length()) {
+                throw b.fail("length " + keep + " outside the file");
+            }
+            List<Edit> list = new ArrayList<>();
+            for (var e : edits.entrySet()) {
+                if (e.getKey() + e.getValue().length > keep) {
+                    throw b.fail("edit at offset " + e.getKey() + " lies beyond the restored length " + keep);
+                }
+                list.add(new Edit(e.getKey(), e.getValue()));
+            }
+            return new ElfPatch(keep, Collections.unmodifiableList(list), new byte[0]);
+        }
+
         /** Adds an empty, unallocated {@code SHT_PROGBITS} section called {@code name}. */
         public Builder addEmptySection(String name) {
+            return addSection(name, new byte[0]);
+        }
+
+        /**
+         * Adds an unallocated {@code SHT_PROGBITS} section called {@code name} holding
+         * {@code contents}; contents follow the grown name table, in the order added.
+         */
+        public Builder addSection(String name, byte[] contents) {
             newSections.add(name);
+            newContents.add(contents.clone());
             return this;
         }
 
@@ -157,9 +206,13 @@ public record ElfPatch(int keep, List<Edit> edits, byte[] tail) {
             }
             byte[] newNames = names.toByteArray();
             long namesAt = keep;
+            long contentsLength = 0;
+            for (byte[] c : newContents) {
+                contentsLength += c.length;
+            }
             // The section header table must be aligned to the class's address size.
             int align = b.wordSize();
-            long shAt = (namesAt + newNames.length + align - 1) / align * align;
+            long shAt = (namesAt + newNames.length + contentsLength + align - 1) / align * align;
             int oldCount = elf.sections().size();
             int newCount = oldCount + newSections.size();
             if (newCount >= 0xff00) {
@@ -167,13 +220,18 @@ public record ElfPatch(int keep, List<Edit> edits, byte[] tail) {
             }
             ByteBuffer tail = ByteBuffer.allocate(Math.toIntExact(shAt - namesAt + (long) newCount * shentsize));
             tail.put(newNames);
+            for (byte[] c : newContents) {
+                tail.put(c);
+            }
             tail.position((int) (shAt - namesAt));
             byte[] oldHeaders = b.slice(elf.sectionHeaderOffset(), (long) oldCount * shentsize, "section header table");
             tail.put(oldHeaders);
+            long contentAt = namesAt + newNames.length;
             for (int i = 0; i < newSections.size(); i++) {
-                // An empty PROGBITS section placed at the end of the new name table: valid for any
-                // reader that checks sh_offset + sh_size against the file length.
-                writeHeader(tail, nameOffsets[i], Section.SHT_PROGBITS, namesAt + newNames.length);
+                // Unallocated PROGBITS right after the new name table: valid for any reader that
+                // checks sh_offset + sh_size against the file length.
+                writeHeader(tail, nameOffsets[i], Section.SHT_PROGBITS, contentAt, newContents.get(i).length);
+                contentAt += newContents.get(i).length;
             }
             byte[] out = tail.array();
             // Point the .shstrtab header (in the new table) at the grown copy.
@@ -185,15 +243,17 @@ public record ElfPatch(int keep, List<Edit> edits, byte[] tail) {
             return out;
         }
 
-        private void writeHeader(ByteBuffer tail, int name, int type, long offset) {
+        private void writeHeader(ByteBuffer tail, int name, int type, long offset, long size) {
             byte[] h = new byte[b.is64() ? 64 : 40];
             copyInto(h, 0, b.encode(name, 4));
             copyInto(h, 4, b.encode(type, 4));
             if (b.is64()) {
                 copyInto(h, 24, b.encode(offset, 8));
+                copyInto(h, 32, b.encode(size, 8));
                 copyInto(h, 48, b.encode(1, 8));
             } else {
                 copyInto(h, 16, b.encode(offset, 4));
+                copyInto(h, 20, b.encode(size, 4));
                 copyInto(h, 32, b.encode(1, 4));
             }
             tail.put(h);

@@ -187,7 +187,7 @@ public final class ModuleTree {
      * permissions, then renames it over the destination: readers see the old file or the new
      * one, never a mix. The temporary name is unique per process and thread.
      */
-    static void writeAtomically(Target t, byte[] original, ElfPatch patch) throws IOException {
+    public static void writeAtomically(Target t, byte[] original, ElfPatch patch) throws IOException {
         Path dest = t.destination().toAbsolutePath();
         Path dir = dest.getParent();
         Files.createDirectories(dir);

@@ -15,6 +15,7 @@ import org.lkmpre.kernel.KernelConfig;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.module.KernelModule;
 import org.lkmpre.module.ModInfo;
+import org.lkmpre.module.UndoRecord;
 
 /**
  * Rewrites a module's symbol table so that every undefined symbol vmlinux exports becomes
@@ -153,6 +154,7 @@ public final class Preresolver implements Backend {
         int undefined = 0;
         int preresolved = 0;
         List<Unresolved> unresolved = new ArrayList<>();
+        List<UndoRecord.Entry> undo = new ArrayList<>();
         for (Symbol sym : module.elf().undefinedSymbols(symtab)) {
             undefined++;
             Optional<ExportedSymbol> export = kernel.find(sym.name());
@@ -166,10 +168,12 @@ public final class Preresolver implements Backend {
                 continue;
             }
             patch.setSymbol(symtab, sym, export.get().address(), Symbol.SHN_ABS);
+            undo.add(new UndoRecord.Entry(sym.index(), sym.shndx(), sym.value()));
             preresolved++;
         }
-        patch.addEmptySection(KernelModule.PRERESOLVED_SECTION);
         int keep = module.signature().map(s -> s.imageLength()).orElse(module.data().length);
+        patch.addEmptySection(KernelModule.PRERESOLVED_SECTION).addSection(UndoRecord.SECTION,
+                new UndoRecord(keep, module.elf().sectionHeaderOffset(), module.elf().sections().size(), undo).encode());
         ModuleReport report = new ModuleReport(path, ModuleStatus.PRERESOLVED, undefined, preresolved, unresolved, "");
         return new Outcome(report, Optional.of(patch.build(keep)));
     }

@@ -1,0 +1,80 @@
+package org.lkmpre.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.lkmpre.InputFormatException;
+import org.lkmpre.elf.ElfPatch;
+import org.lkmpre.module.ModuleCompression;
+import org.lkmpre.preresolve.ModuleTree;
+import org.lkmpre.preresolve.Unpreresolver;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code lkmpre unpreresolve}: give preresolved modules their original bytes back. */
+@Command(name = "unpreresolve", mixinStandardHelpOptions = true,
+        description = {"Restore modules preresolved by lkmpre to their original bytes (an appended signature aside),",
+            "from the .lkmpre.undo record. Prints RESTORED, SKIPPED (not preresolved by lkmpre) or FAILED per module.",
+            "Exit status: 0 all done; 1 some module failed; 2 usage error."})
+final class UnpreresolveCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    static final class Destination {
+        @Option(names = "--in-place", description = "rewrite the modules where they are (the default)")
+        boolean inPlace;
+
+        @Option(names = "--out", paramLabel = "DIR", description = "write restored modules under DIR")
+        Path out;
+    }
+
+    @ArgGroup(exclusive = true)
+    Destination destination = new Destination();
+
+    @Option(names = "--dry-run", description = "report; write nothing")
+    boolean dryRun;
+
+    @Parameters(paramLabel = "PATH", arity = "1..*", description = "modules and directories to walk")
+    List<Path> paths;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        int restored = 0;
+        int skipped = 0;
+        int failed = 0;
+        for (ModuleTree.Target t : ModuleTree.collect(paths, Optional.ofNullable(destination.out)).targets()) {
+            byte[] data = Files.readAllBytes(t.source());
+            try {
+                ModuleCompression compression = ModuleCompression.detect(t.name(), data);
+                byte[] plain = compression.decompress(t.name(), data);
+                Optional<ElfPatch> patch = Unpreresolver.restore(t.name(), plain);
+                if (patch.isEmpty()) {
+                    out.println("SKIPPED " + t.name() + " (not preresolved by lkmpre)");
+                    skipped++;
+                    continue;
+                }
+                if (!dryRun) {
+                    ElfPatch write = compression.format() == ModuleCompression.Format.NONE ? patch.get()
+                            : new ElfPatch(0, List.of(), compression.compress(patch.get().apply(plain)));
+                    ModuleTree.writeAtomically(t, compression.format() == ModuleCompression.Format.NONE ? plain : data, write);
+                }
+                out.println("RESTORED " + t.name());
+                restored++;
+            } catch (InputFormatException e) {
+                out.println("FAILED  " + t.name() + " (" + e.reason() + ")");
+                failed++;
+            }
+        }
+        out.println("lkmpre: " + (restored + skipped + failed) + " modules: " + restored + " restored, " + skipped
+                + " not preresolved, " + failed + " failed");
+        return failed > 0 ? Main.EXIT_MODULE_FAILED : 0;
+    }
+}
