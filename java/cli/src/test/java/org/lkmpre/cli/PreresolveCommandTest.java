@@ -189,6 +189,30 @@ class PreresolveCommandTest {
         assertEquals(fromVmlinux, r.lines());
     }
 
+    /** vmlinux, vmlinuz, and Module.symvers + System.map of the same build write the same bytes. */
+    @Test
+    void everyKernelSourceWritesTheSameBytes() throws Exception {
+        Path fx = CliRun.fixtures();
+        String dir = tree.resolve(KERNEL_DIR).toString();
+        List<List<String>> sources = List.of(List.of("--kernel", vmlinux),
+                List.of("--kernel", fx.resolve("boot/vmlinuz-6.1.0-lkmpre-fixture").toString(), "--assume-nokaslr"),
+                List.of("--symvers", fx.resolve("Module.symvers").toString(), "--system-map", fx.resolve("System.map").toString()));
+        List<Map<String, String>> trees = new ArrayList<>();
+        for (int i = 0; i < sources.size(); i++) {
+            List<String> args = new ArrayList<>(List.of("preresolve", "--strip-signature", "-q", "--out", tmp.resolve("s" + i).toString()));
+            args.addAll(sources.get(i));
+            args.add(dir);
+            CliRun.of(args.toArray(String[]::new));
+            Map<String, String> d = new java.util.TreeMap<>(CliRun.digests(tmp.resolve("s" + i)));
+            // Module.symvers names no release, so only there is fx_other_kernel not refused.
+            d.remove("drivers/fx/fx_other_kernel.ko");
+            trees.add(d);
+        }
+        assertEquals(12, trees.get(0).size());
+        assertEquals(trees.get(0), trees.get(1));
+        assertEquals(trees.get(0), trees.get(2));
+    }
+
     /** Independent oracle: depmod computes the same dependencies on the patched tree. */
     @Test
     void depmodSeesTheSameDependencies() throws Exception {
