@@ -38,16 +38,8 @@ final class PreresolveCommand implements Callable<Integer> {
     @Mixin
     KernelOptions kernelOptions;
 
-    static final class Destination {
-        @Option(names = "--in-place", description = "rewrite the modules where they are (the default)")
-        boolean inPlace;
-
-        @Option(names = "--out", paramLabel = "DIR", description = "write patched modules under DIR, mirroring each directory given")
-        Path out;
-    }
-
     @ArgGroup(exclusive = true)
-    Destination destination = new Destination();
+    DestinationOptions destination = new DestinationOptions();
 
     @Option(names = "--dry-run", description = "report what would be done; write nothing")
     boolean dryRun;
@@ -87,7 +79,7 @@ final class PreresolveCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         KernelSymbols kernel = kernelOptions.read();
         Preresolver preresolver = Preresolver.create(kernel, new PreresolveOptions(stripSignature, assumeNoKaslr));
-        ModuleTree tree = ModuleTree.collect(paths, Optional.ofNullable(destination.out));
+        ModuleTree tree = ModuleTree.collect(paths, destination.outDir());
         if ((signKey == null) != (signCert == null)) {
             throw new ParameterException(spec.commandLine(), "--sign-key and --sign-cert go together");
         }

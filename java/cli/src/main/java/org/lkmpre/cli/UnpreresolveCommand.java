@@ -27,16 +27,8 @@ final class UnpreresolveCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    static final class Destination {
-        @Option(names = "--in-place", description = "rewrite the modules where they are (the default)")
-        boolean inPlace;
-
-        @Option(names = "--out", paramLabel = "DIR", description = "write restored modules under DIR")
-        Path out;
-    }
-
     @ArgGroup(exclusive = true)
-    Destination destination = new Destination();
+    DestinationOptions destination = new DestinationOptions();
 
     @Option(names = "--dry-run", description = "report; write nothing")
     boolean dryRun;
@@ -50,7 +42,7 @@ final class UnpreresolveCommand implements Callable<Integer> {
         int restored = 0;
         int skipped = 0;
         int failed = 0;
-        for (ModuleTree.Target t : ModuleTree.collect(paths, Optional.ofNullable(destination.out)).targets()) {
+        for (ModuleTree.Target t : ModuleTree.collect(paths, destination.outDir()).targets()) {
             byte[] data = Files.readAllBytes(t.source());
             try {
                 ModuleCompression compression = ModuleCompression.detect(t.name(), data);
@@ -62,9 +54,7 @@ final class UnpreresolveCommand implements Callable<Integer> {
                     continue;
                 }
                 if (!dryRun) {
-                    ElfPatch write = compression.format() == ModuleCompression.Format.NONE ? patch.get()
-                            : new ElfPatch(0, List.of(), compression.compress(patch.get().apply(plain)));
-                    ModuleTree.writeAtomically(t, compression.format() == ModuleCompression.Format.NONE ? plain : data, write);
+                    ModuleTree.writeModule(t, plain, patch.get(), compression, Optional.empty());
                 }
                 out.println("RESTORED " + t.name());
                 restored++;

@@ -165,14 +165,8 @@ public final class ModuleTree {
             return outcome.report();
         }
         try {
-            if (outcome.patch().isPresent() && (signer.isPresent() || compression.format() != ModuleCompression.Format.NONE)) {
-                byte[] patched = outcome.patch().get().apply(plain);
-                if (signer.isPresent()) {
-                    patched = signer.get().sign(patched);
-                }
-                writeAtomically(t, data, new ElfPatch(0, List.of(), compression.compress(patched)));
-            } else if (outcome.patch().isPresent()) {
-                writeAtomically(t, data, outcome.patch().get());
+            if (outcome.patch().isPresent()) {
+                writeModule(t, plain, outcome.patch().get(), compression, signer);
             } else if (outcome.report().status() == ModuleStatus.ALREADY_PRERESOLVED && !t.destination().equals(t.source())) {
                 writeAtomically(t, data, new ElfPatch(data.length, List.of(), new byte[0]));
             }
@@ -183,11 +177,36 @@ public final class ModuleTree {
     }
 
     /**
+     * Writes a patched module in the file's own format: signed when a signer is given, then
+     * compressed as the original was; a plain unsigned module is streamed from the original
+     * bytes and the patch without building it in memory.
+     *
+     * @param t           the module and its destination
+     * @param plain       the module's ELF bytes (decompressed)
+     * @param patch       the rewrite of {@code plain}
+     * @param compression how the file is compressed
+     * @param signer      who signs the result, if anyone
+     * @throws IOException if the destination cannot be written
+     */
+    public static void writeModule(Target t, byte[] plain, ElfPatch patch, ModuleCompression compression,
+                                   Optional<ModuleSigner> signer) throws IOException {
+        if (signer.isEmpty() && compression.format() == ModuleCompression.Format.NONE) {
+            writeAtomically(t, plain, patch);
+            return;
+        }
+        byte[] patched = patch.apply(plain);
+        if (signer.isPresent()) {
+            patched = signer.get().sign(patched);
+        }
+        writeAtomically(t, patched, new ElfPatch(0, List.of(), compression.compress(patched)));
+    }
+
+    /**
      * Writes the patched module to a temporary file beside its destination, with the source's
      * permissions, then renames it over the destination: readers see the old file or the new
      * one, never a mix. The temporary name is unique per process and thread.
      */
-    public static void writeAtomically(Target t, byte[] original, ElfPatch patch) throws IOException {
+    static void writeAtomically(Target t, byte[] original, ElfPatch patch) throws IOException {
         Path dest = t.destination().toAbsolutePath();
         Path dir = dest.getParent();
         Files.createDirectories(dir);
