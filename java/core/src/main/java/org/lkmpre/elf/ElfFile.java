@@ -232,16 +232,6 @@ public final class ElfFile {
         return Optional.empty();
     }
 
-    /** @return the allocated section that holds the run-time address {@code vaddr} */
-    public Optional<Section> sectionAt(long vaddr) {
-        for (Section s : sections) {
-            if (s.containsAddress(vaddr)) {
-                return Optional.of(s);
-            }
-        }
-        return Optional.empty();
-    }
-
     /** @return a copy of a section's bytes (empty for {@code SHT_NOBITS}) */
     public byte[] contents(Section s) {
         return s.type() == Section.SHT_NOBITS ? new byte[0] : bytes.slice(s.offset(), s.size(), "section " + s.name());

@@ -39,11 +39,6 @@ public record ElfPatch(int keep, List<Edit> edits, byte[] tail) {
         return (long) keep + tail.length;
     }
 
-    /** @return true if the patch changes nothing */
-    public boolean isIdentity(int originalLength) {
-        return edits.isEmpty() && tail.length == 0 && keep == originalLength;
-    }
-
     /** @return the patched file as a new array */
     public byte[] apply(byte[] original) {
         byte[] out = new byte[Math.toIntExact(outputLength())];

@@ -32,9 +32,4 @@ public record Section(int index, String name, int type, long flags, long addr, l
     public boolean hasFileBytes() {
         return type != SHT_NOBITS && size > 0;
     }
-
-    /** @return true if the run-time address {@code vaddr} lies inside this allocated section */
-    public boolean containsAddress(long vaddr) {
-        return (flags & SHF_ALLOC) != 0 && Long.compareUnsigned(vaddr - addr, size) < 0;
-    }
 }

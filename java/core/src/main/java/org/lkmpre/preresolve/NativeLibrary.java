@@ -12,6 +12,14 @@ import java.util.Optional;
 public final class NativeLibrary {
     /** {@code lkmpre_preresolve} flag: strip an appended signature. */
     public static final int STRIP_SIGNATURE = 0x1;
+    /** {@code LKMPRE_ERR_SPACE}: a caller buffer is too small. */
+    public static final int ERR_SPACE = -3;
+    /** {@code sizeof(lkmpre_error)}. */
+    public static final int ERROR_SIZE = 200;
+    /** {@code sizeof(lkmpre_symbol_result)} on LP64 and ILP32 alike. */
+    public static final int SYMBOL_RESULT_SIZE = 24;
+    /** {@code sizeof(lkmpre_module_result)}. */
+    public static final int MODULE_RESULT_SIZE = 40;
 
     private NativeLibrary() {
     }

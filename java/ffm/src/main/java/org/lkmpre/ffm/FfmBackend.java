@@ -17,6 +17,11 @@ import org.lkmpre.index.KernelIndex;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.preresolve.Backend;
 import org.lkmpre.preresolve.ModuleStatus;
+import static org.lkmpre.preresolve.NativeLibrary.ERROR_SIZE;
+import static org.lkmpre.preresolve.NativeLibrary.ERR_SPACE;
+import static org.lkmpre.preresolve.NativeLibrary.MODULE_RESULT_SIZE;
+import static org.lkmpre.preresolve.NativeLibrary.SYMBOL_RESULT_SIZE;
+
 import org.lkmpre.preresolve.NativeLibrary;
 import org.lkmpre.preresolve.NativeResult;
 import org.lkmpre.preresolve.Outcome;
@@ -28,11 +33,6 @@ import org.lkmpre.preresolve.Preresolver;
  * confined arena. {@code size_t} is {@code JAVA_LONG}: the library is built for LP64 Linux.
  */
 final class FfmBackend implements Backend {
-    private static final int ERR_SPACE = -3;
-    private static final int ERROR_SIZE = 200;
-    private static final long SYMBOL_RESULT_SIZE = 24;
-    private static final long MODULE_RESULT_SIZE = 40;
-
     private final Preresolver reference;
     /** Owns the index and the handle: freed when this backend is unreachable, not before. */
     private final Arena arena = Arena.ofAuto();
@@ -90,7 +90,7 @@ final class FfmBackend implements Backend {
         byte[] out = new byte[1 << 20];
         long[] results = new long[3 << 12];
         final long[] needs = new long[2];
-        final long[] result = new long[(int) (MODULE_RESULT_SIZE / 8)];
+        final long[] result = new long[MODULE_RESULT_SIZE / 8];
         final byte[] err = new byte[ERROR_SIZE];
     }
 

@@ -14,6 +14,11 @@ import org.lkmpre.index.KernelIndex;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.preresolve.Backend;
 import org.lkmpre.preresolve.ModuleStatus;
+import static org.lkmpre.preresolve.NativeLibrary.ERROR_SIZE;
+import static org.lkmpre.preresolve.NativeLibrary.ERR_SPACE;
+import static org.lkmpre.preresolve.NativeLibrary.MODULE_RESULT_SIZE;
+import static org.lkmpre.preresolve.NativeLibrary.SYMBOL_RESULT_SIZE;
+
 import org.lkmpre.preresolve.NativeLibrary;
 import org.lkmpre.preresolve.NativeResult;
 import org.lkmpre.preresolve.Outcome;
@@ -35,11 +40,6 @@ final class JnaBackend implements Backend {
         int lkmpre_index_open(Pointer buf, NativeLong len, Pointer handle, NativeLong cap, PointerByReference index,
                               Pointer err);
     }
-
-    private static final int ERR_SPACE = -3;
-    private static final int ERROR_SIZE = 200;
-    private static final int SYMBOL_RESULT_SIZE = 24;
-    private static final int MODULE_RESULT_SIZE = 40;
 
     private final Preresolver reference;
     private final CoreCall core;
