@@ -36,9 +36,27 @@ void lk_index_write(const lk_export *exports, uint32_t n, const lk_identity *id,
                     const lk_geometry *g, uint8_t *out, uint32_t *scratch);
 
 struct lkmpre_index {
+    /* What a Bloom probe reads comes first, so that a probe touches one line of the handle. */
+    const uint8_t *bloom; /* buf + bloom_at */
+    uint32_t bloom_mask;  /* bloom_words - 1 */
+    uint32_t word_log2;   /* 5 or 6: bits per Bloom word is 1 << word_log2 */
     const uint8_t *buf;
     lk_geometry g;
-    uint32_t flags, machine, shift2;
+    uint32_t flags, machine;
+};
+
+/* A scope's summary of one table: a one-word Bloom filter inline (most modules' tables), so a
+   walk over many tables reads 16 bytes per table, in order. */
+typedef struct lk_summary {
+    uint64_t word;       /* the filter when bloom_mask is 0 */
+    uint32_t bloom_mask; /* else look in the table */
+    uint32_t word_log2;
+} lk_summary;
+
+struct lkmpre_scope {
+    uint32_t n;
+    const lkmpre_index **tables; /* inside the scope's memory, after the summaries */
+    lk_summary summary[];
 };
 
 /* Entry accessors (entry 1..n). */

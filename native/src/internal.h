@@ -5,6 +5,12 @@
 
 #include "lkmpre.h"
 
+#if defined(__GNUC__)
+#define LK_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define LK_ALWAYS_INLINE inline
+#endif
+
 #define SHT_PROGBITS 1u
 #define SHT_SYMTAB 2u
 #define SHT_STRTAB 3u

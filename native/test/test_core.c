@@ -95,6 +95,52 @@ static void test_lookups(const unsigned char *idx, size_t len) {
     CHECK(st.bloom_rejections > 500, "bloom rejected %llu of 1000 misses", (unsigned long long)st.bloom_rejections);
 }
 
+/* Batch resolution through ordered tables: the same answers as one lookup per table. */
+static void test_resolve(const unsigned char *idx, size_t len) {
+    static uint64_t mem[2][64];
+    const lkmpre_index *t[2];
+    lkmpre_error err;
+    for (int i = 0; i < 2; i++)
+        CHECK(lkmpre_index_open(idx, len, mem[i], sizeof mem[i], &t[i], &err) == LKMPRE_OK, "open %d", i);
+    static uint64_t scope_mem[16];
+    const lkmpre_scope *scope;
+    CHECK(lkmpre_scope_size(2) <= sizeof scope_mem, "scope size %zu", lkmpre_scope_size(2));
+    CHECK(lkmpre_scope_init(t, 2, scope_mem, sizeof scope_mem, &scope, &err) == LKMPRE_OK, "scope: %s", err.message);
+    CHECK(lkmpre_scope_init(t, 2, scope_mem, lkmpre_scope_size(2) - 1, &scope, &err) == LKMPRE_ERR_ARG, "small scope");
+    CHECK(lkmpre_scope_init(t, 2, scope_mem, sizeof scope_mem, &scope, &err) == LKMPRE_OK, "scope again");
+    const char names[] = "fx_kfreefx_gpl_registermissing_onefx_printk";
+    const uint32_t at[][2] = {{0, 8}, {8, 15}, {23, 11}, {34, 9}};
+    lkmpre_query q[8];
+    for (int i = 0; i < 8; i++) {
+        const char *name = names + at[i % 4][0];
+        /* The first four search table 0 then table 1; the rest only table 1. */
+        q[i] = (lkmpre_query){at[i % 4][0], at[i % 4][1], lkmpre_gnu_hash(name, at[i % 4][1]),
+                              lkmpre_sysv_hash(name, at[i % 4][1]), i < 4, 1, 1};
+    }
+    for (int s = LKMPRE_LOOKUP_LINEAR; s <= LKMPRE_LOOKUP_GNU_BLOOM; s++)
+        for (uint32_t flags = 0; flags <= LKMPRE_RESOLVE_PREHASHED; flags++) {
+            lkmpre_resolution r[8];
+            lkmpre_lookup_stats st = {0, 0, 0, 0};
+            CHECK(lkmpre_resolve(scope, (const uint8_t *)names, sizeof names - 1, q, 8, (lkmpre_strategy)s, flags, r,
+                                 &st, &err) == LKMPRE_OK, "resolve %d: %s", s, err.message);
+            for (int i = 0; i < 8; i++) {
+                uint32_t e = lkmpre_index_lookup(t[0], names + at[i % 4][0], at[i % 4][1], LKMPRE_LOOKUP_LINEAR, NULL);
+                uint32_t table = !e ? LKMPRE_NOT_FOUND : i < 4 ? 0 : 1;
+                CHECK(r[i].entry == e && r[i].table == table, "strategy %d flags %u query %d: %u/%u", s, flags, i,
+                      r[i].table, r[i].entry);
+            }
+            /* Hits in the prefix take one probe, the miss two, the direct queries one each. */
+            CHECK(st.lookups == 3 + 2 + 4, "strategy %d probes %llu", s, (unsigned long long)st.lookups);
+        }
+    lkmpre_resolution r[1];
+    lkmpre_query bad[] = {{40, 9, 0, 0, 0, 0, 1}, {0, 8, 0, 0, 3, 0, 0}, {0, 8, 0, 0, 0, 1, 2}};
+    for (int i = 0; i < 3; i++)
+        CHECK(lkmpre_resolve(scope, (const uint8_t *)names, sizeof names - 1, &bad[i], 1, LKMPRE_LOOKUP_GNU, 0, r, NULL,
+                             &err) == LKMPRE_ERR_ARG, "bad query %d accepted", i);
+    CHECK(lkmpre_resolve(scope, (const uint8_t *)names, sizeof names - 1, q, 1, (lkmpre_strategy)9, 0, r, NULL, &err) ==
+              LKMPRE_ERR_ARG, "bad strategy accepted");
+}
+
 /* Preresolves; returns the module status, or -1 if the call itself failed. */
 static int preresolve(const lkmpre_index *x, const unsigned char *m, size_t len) {
     size_t out_cap = len + 8, out_need, res_cap = 4, res_need;
@@ -202,6 +248,7 @@ int main(int argc, char **argv) {
         CHECK(idx != NULL, "index of %s: status %d", path, st);
         if (idx) {
             test_lookups(idx, idx_len);
+            test_resolve(idx, idx_len);
             test_modules(argv[1], idx, idx_len);
             test_hostile_index(idx, idx_len);
         }

@@ -12,7 +12,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
+import org.lkmpre.kernel.KernelSource;
+import org.lkmpre.kernel.KernelSymbols;
+import org.lkmpre.simulate.LoadOrder;
+import org.lkmpre.simulate.ModuleFacts;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -151,6 +158,73 @@ class RealKernelTreeTest {
         String after = Files.readString(patchedRoot.resolve("lib/modules/" + release + "/modules.dep"));
         assertTrue(before.lines().count() > 4000);
         assertEquals(before, after);
+    }
+
+    /**
+     * The simulator's computed dependencies against two oracles: modpost's depends= in each
+     * module, and depmod's modules.dep (transitive). Then a simulation of the whole tree, whose
+     * counts must agree with the preresolve report.
+     */
+    @Test
+    void simulatorDependenciesMatchModinfoAndDepmod() throws Exception {
+        depmod(data);
+        KernelSymbols kernel = KernelSource.detect(vmlinuz).read(Optional.empty());
+        List<ModuleFacts> facts;
+        try (Stream<Path> walk = Files.walk(modules.resolve("kernel"))) {
+            facts = walk.filter(p -> p.toString().endsWith(".ko")).sorted().toList().parallelStream().map(p -> {
+                try {
+                    return ModuleFacts.read(modules.relativize(p).toString(), Files.readAllBytes(p));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).toList();
+        }
+        LoadOrder computed = LoadOrder.computed(facts, kernel);
+        assertEquals(List.of(), computed.cycles());
+        LoadOrder fromDep = LoadOrder.fromModulesDep(facts, modules.resolve("modules.dep"));
+        int withDeps = 0;
+        for (int m = 0; m < facts.size(); m++) {
+            Set<String> direct = new TreeSet<>();
+            computed.depends().get(m).forEach(d -> direct.add(facts.get(d).name()));
+            assertEquals(new TreeSet<>(facts.get(m).depends()), direct, facts.get(m).path());
+            Set<Integer> closure = new TreeSet<>();
+            java.util.ArrayDeque<Integer> todo = new java.util.ArrayDeque<>(computed.depends().get(m));
+            while (!todo.isEmpty()) {
+                int d = todo.pop();
+                if (closure.add(d)) {
+                    todo.addAll(computed.depends().get(d));
+                }
+            }
+            assertEquals(closure, new TreeSet<>(fromDep.depends().get(m)), facts.get(m).path());
+            withDeps += closure.isEmpty() ? 0 : 1;
+        }
+        assertTrue(withDeps > 2000, "modules with dependencies: " + withDeps);
+        for (LoadOrder order : List.of(computed, fromDep)) {
+            int[] position = new int[facts.size()];
+            for (int p = 0; p < facts.size(); p++) {
+                position[order.order().get(p)] = p;
+            }
+            for (int m = 0; m < facts.size(); m++) {
+                for (int d : order.depends().get(m)) {
+                    assertTrue(position[d] < position[m], facts.get(d).name() + " loads before " + facts.get(m).name());
+                }
+            }
+        }
+
+        CliRun sim = CliRun.of("simulate", "--kernel", vmlinuz.toString(), "--modules", modules.toString(), "--computed-deps",
+                "--strategy", "bsearch,gnu-bloom,preresolved,direct", "--rounds", "1", "--backend", "java,auto");
+        assertEquals(0, sim.status(), sim.err());
+        String summary = run.lines().get(run.lines().size() - 1);
+        java.util.regex.Matcher refs = java.util.regex.Pattern
+                .compile("references (\\d+): vmlinux (\\d+), modules (\\d+), unresolved (\\d+);").matcher(sim.out());
+        assertTrue(refs.find(), sim.out());
+        long total = Long.parseLong(refs.group(1));
+        assertEquals(total, Long.parseLong(refs.group(2)) + Long.parseLong(refs.group(3)) + Long.parseLong(refs.group(4)));
+        assertTrue(summary.contains(refs.group(2) + "/" + total + " symbols preresolved"),
+                "vmlinux references equal the preresolved ones: " + summary);
+        assertTrue(Long.parseLong(refs.group(3)) > 30_000, "module-to-module references: " + refs.group(3));
+        long runs = sim.lines().stream().filter(l -> l.matches("(bsearch|gnu-bloom|preresolved|direct) +(java|ffm|jna) .*")).count();
+        assertTrue(runs == 4 || runs == 8, sim.out());
     }
 
     private void depmod(Path root) throws IOException, InterruptedException {

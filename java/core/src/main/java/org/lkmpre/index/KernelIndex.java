@@ -42,18 +42,28 @@ public final class KernelIndex {
 
     /** GNU hash ({@code h = h * 33 + c}, from 5381) of a name's bytes. */
     public static int gnuHash(byte[] name) {
+        return gnuHash(name, 0, name.length);
+    }
+
+    /** GNU hash of {@code b[off .. off + len)}. */
+    public static int gnuHash(byte[] b, int off, int len) {
         int h = 5381;
-        for (byte b : name) {
-            h = h * 33 + (b & 0xff);
+        for (int i = off; i < off + len; i++) {
+            h = h * 33 + (b[i] & 0xff);
         }
         return h;
     }
 
     /** SysV ELF hash of a name's bytes. */
     public static int sysvHash(byte[] name) {
+        return sysvHash(name, 0, name.length);
+    }
+
+    /** SysV ELF hash of {@code b[off .. off + len)}. */
+    public static int sysvHash(byte[] b, int off, int len) {
         int h = 0;
-        for (byte b : name) {
-            h = (h << 4) + (b & 0xff);
+        for (int i = off; i < off + len; i++) {
+            h = (h << 4) + (b[i] & 0xff);
             h ^= (h >>> 24) & 0xf0;
         }
         return h & 0x0fffffff;

@@ -10,4 +10,12 @@ public final class LookupStats {
     public long bloomRejections;
     /** Hash chain entries visited. */
     public long chainSteps;
+
+    /** Adds counts in the C core's {@code lkmpre_lookup_stats} order. */
+    public void add(long lookups, long stringCompares, long bloomRejections, long chainSteps) {
+        this.lookups += lookups;
+        this.stringCompares += stringCompares;
+        this.bloomRejections += bloomRejections;
+        this.chainSteps += chainSteps;
+    }
 }

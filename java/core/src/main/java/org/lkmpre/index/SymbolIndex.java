@@ -166,13 +166,7 @@ public final class SymbolIndex {
      * @return the entry (1..count), or 0 if the index has no such export
      */
     public int lookup(byte[] name, Strategy strategy, LookupStats stats) {
-        return switch (strategy) {
-            case LINEAR -> linear(name, stats);
-            case BSEARCH -> bsearch(name, stats);
-            case SYSV -> sysv(name, KernelIndex.sysvHash(name), stats);
-            case GNU -> gnu(name, KernelIndex.gnuHash(name), false, stats);
-            case GNU_BLOOM -> gnu(name, KernelIndex.gnuHash(name), true, stats);
-        };
+        return probe(name, 0, name.length, hashFor(strategy, name, 0, name.length), strategy, stats);
     }
 
     /**
@@ -186,48 +180,63 @@ public final class SymbolIndex {
      * @return the entry, or 0
      */
     public int lookupHashed(byte[] name, int gnuHash, boolean bloom, LookupStats stats) {
-        return gnu(name, gnuHash, bloom, stats);
+        return probe(name, 0, name.length, gnuHash, bloom ? Strategy.GNU_BLOOM : Strategy.GNU, stats);
     }
 
-    /** Compares entry e's name with {@code name}: negative, zero or positive, as unsigned bytes. */
-    private int compare(int e, byte[] name, LookupStats stats) {
+    /** The hash a strategy uses: SysV for SYSV, GNU for the GNU ones, none for the others. */
+    static int hashFor(Strategy strategy, byte[] b, int off, int len) {
+        return switch (strategy) {
+            case SYSV -> KernelIndex.sysvHash(b, off, len);
+            case GNU, GNU_BLOOM -> KernelIndex.gnuHash(b, off, len);
+            case LINEAR, BSEARCH -> 0;
+        };
+    }
+
+    /** One probe of this table for {@code b[off .. off + len)} with its hash already computed. */
+    int probe(byte[] b, int off, int len, int h, Strategy strategy, LookupStats stats) {
+        if (stats != null) {
+            stats.lookups++;
+        }
+        return switch (strategy) {
+            case LINEAR -> linear(b, off, len, stats);
+            case BSEARCH -> bsearch(b, off, len, stats);
+            case SYSV -> sysv(b, off, len, h, stats);
+            case GNU -> gnu(b, off, len, h, false, stats);
+            case GNU_BLOOM -> gnu(b, off, len, h, true, stats);
+        };
+    }
+
+    /** Compares entry e's name with the query: negative, zero or positive, as unsigned bytes. */
+    private int compare(int e, byte[] b, int off, int len, LookupStats stats) {
         if (stats != null) {
             stats.stringCompares++;
         }
         int s = g.stringsAt() + in.getInt(entry(e) + 8);
-        for (int i = 0; i < name.length; i++) {
+        for (int i = 0; i < len; i++) {
             int c = data[s + i] & 0xff;
-            int q = name[i] & 0xff;
+            int q = b[off + i] & 0xff;
             if (c == 0 || c != q) {
                 return c == 0 || c < q ? -1 : 1;
             }
         }
-        return data[s + name.length] != 0 ? 1 : 0;
+        return data[s + len] != 0 ? 1 : 0;
     }
 
-    private static void count(LookupStats stats) {
-        if (stats != null) {
-            stats.lookups++;
-        }
-    }
-
-    private int linear(byte[] name, LookupStats stats) {
-        count(stats);
+    private int linear(byte[] b, int off, int len, LookupStats stats) {
         for (int e = 1; e <= g.n(); e++) {
-            if (compare(e, name, stats) == 0) {
+            if (compare(e, b, off, len, stats) == 0) {
                 return e;
             }
         }
         return 0;
     }
 
-    private int bsearch(byte[] name, LookupStats stats) {
-        count(stats);
+    private int bsearch(byte[] b, int off, int len, LookupStats stats) {
         int lo = 0;
         int hi = g.n();
         while (lo < hi) {
             int mid = (lo + hi) >>> 1;
-            if (compare(in.getInt(g.sortedAt() + 4 * mid), name, stats) < 0) {
+            if (compare(in.getInt(g.sortedAt() + 4 * mid), b, off, len, stats) < 0) {
                 lo = mid + 1;
             } else {
                 hi = mid;
@@ -235,20 +244,19 @@ public final class SymbolIndex {
         }
         if (lo < g.n()) {
             int e = in.getInt(g.sortedAt() + 4 * lo);
-            return compare(e, name, stats) == 0 ? e : 0;
+            return compare(e, b, off, len, stats) == 0 ? e : 0;
         }
         return 0;
     }
 
-    private int sysv(byte[] name, int h, LookupStats stats) {
-        count(stats);
-        int e = in.getInt(g.sysvBucketsAt() + 4 * (h % g.sysvBuckets()));
+    private int sysv(byte[] b, int off, int len, int h, LookupStats stats) {
+        int e = in.getInt(g.sysvBucketsAt() + 4 * Integer.remainderUnsigned(h, g.sysvBuckets()));
         // A chain visits each entry at most once; a longer walk means a cycle in a hostile index.
         for (int steps = 0; e != 0 && steps <= g.n(); steps++) {
             if (stats != null) {
                 stats.chainSteps++;
             }
-            if (compare(e, name, stats) == 0) {
+            if (compare(e, b, off, len, stats) == 0) {
                 return e;
             }
             e = in.getInt(g.sysvChainAt() + 4 * e);
@@ -256,16 +264,41 @@ public final class SymbolIndex {
         return 0;
     }
 
-    private boolean bloomMayContain(int h) {
-        long bits = g.word() * 8L;
-        long uh = Integer.toUnsignedLong(h);
-        int at = g.bloomAt() + (int) ((uh / bits) & (g.bloomWords() - 1)) * g.word();
-        long w = g.word() == 8 ? in.getLong(at) : Integer.toUnsignedLong(in.getInt(at));
-        return ((w >>> (uh % bits)) & (w >>> ((uh >>> KernelIndex.BLOOM_SHIFT2) % bits)) & 1) != 0;
+    /** @return bits per Bloom word, as a power of two: 5 or 6 */
+    int wordLog2() {
+        return g.word() == 8 ? 6 : 5;
     }
 
-    private int gnu(byte[] name, int h, boolean bloom, LookupStats stats) {
-        count(stats);
+    /** @return how many words the Bloom filter has */
+    int bloomWords() {
+        return g.bloomWords();
+    }
+
+    /** @return the Bloom word a hash selects, widened to 64 bits */
+    long bloomWord(int h) {
+        int at = g.bloomAt() + ((h >>> wordLog2()) & (g.bloomWords() - 1)) * g.word();
+        return g.word() == 8 ? in.getLong(at) : Integer.toUnsignedLong(in.getInt(at));
+    }
+
+    /** glibc's test: the two bits the hash selects in a Bloom word must both be set. */
+    static boolean bloomWordMayContain(long w, int log2, int h) {
+        int mask = (1 << log2) - 1;
+        return ((w >>> (h & mask)) & (w >>> ((h >>> KernelIndex.BLOOM_SHIFT2) & mask)) & 1) != 0;
+    }
+
+    private boolean bloomMayContain(int h) {
+        return bloomWordMayContain(bloomWord(h), wordLog2(), h);
+    }
+
+    /** The GNU chain walk after a Bloom test passed elsewhere; counts as one probe. */
+    int gnuAfterBloom(byte[] b, int off, int len, int h, LookupStats stats) {
+        if (stats != null) {
+            stats.lookups++;
+        }
+        return gnu(b, off, len, h, false, stats);
+    }
+
+    private int gnu(byte[] b, int off, int len, int h, boolean bloom, LookupStats stats) {
         if (bloom && !bloomMayContain(h)) {
             if (stats != null) {
                 stats.bloomRejections++;
@@ -281,7 +314,7 @@ public final class SymbolIndex {
             if (stats != null) {
                 stats.chainSteps++;
             }
-            if (h1 == (c | 1) && compare(e, name, stats) == 0) {
+            if (h1 == (c | 1) && compare(e, b, off, len, stats) == 0) {
                 return e;
             }
             if ((c & 1) != 0) {

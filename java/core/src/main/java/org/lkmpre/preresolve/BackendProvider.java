@@ -1,6 +1,8 @@
 package org.lkmpre.preresolve;
 
 import java.util.Optional;
+import org.lkmpre.index.Resolver;
+import org.lkmpre.index.TableSet;
 
 /**
  * A way to run the C core, found with {@link java.util.ServiceLoader}: the FFM binding (JDK
@@ -23,4 +25,13 @@ public interface BackendProvider {
      * @return the backend
      */
     Backend open(Preresolver reference);
+
+    /**
+     * Opens the C core's batch resolver ({@code lkmpre_resolve}) over a table set, for the
+     * loader simulator.
+     *
+     * @param tables the tables, copied to native memory
+     * @return the resolver; close it to free that memory
+     */
+    Resolver resolver(TableSet tables);
 }

@@ -6,8 +6,11 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
+import org.lkmpre.index.Resolver;
+import org.lkmpre.index.TableSet;
 
 /**
  * Chooses a backend: "java" (the reference, always there), or a native binding by name, or
@@ -36,22 +39,40 @@ public final class Backends {
      * @throws IllegalArgumentException if the named backend does not exist or cannot run here
      */
     public static Backend open(String name, Preresolver reference) {
+        return select(name).map(p -> p.open(reference)).orElse(reference);
+    }
+
+    /**
+     * Opens a resolver for the loader simulator, chosen as {@link #open} chooses a backend.
+     *
+     * @param name   "auto", "java", or a provider's name
+     * @param tables what to search
+     * @return the resolver
+     * @throws IllegalArgumentException if the named backend does not exist or cannot run here
+     * @throws org.lkmpre.InputFormatException if a table is not a valid index
+     */
+    public static Resolver resolver(String name, TableSet tables) {
+        return select(name).map(p -> p.resolver(tables)).orElseGet(() -> Resolver.java(tables));
+    }
+
+    /** The native provider a backend name selects, or empty for the Java reference. */
+    private static Optional<BackendProvider> select(String name) {
         if (name.equals("java")) {
-            return reference;
+            return Optional.empty();
         }
         for (BackendProvider p : providers()) {
             if (name.equals("auto") && p.unavailable().isEmpty()) {
-                return p.open(reference);
+                return Optional.of(p);
             }
             if (p.name().equals(name)) {
                 p.unavailable().ifPresent(why -> {
                     throw new IllegalArgumentException("backend " + name + " is not available: " + why);
                 });
-                return p.open(reference);
+                return Optional.of(p);
             }
         }
         if (name.equals("auto")) {
-            return reference;
+            return Optional.empty();
         }
         throw new IllegalArgumentException("no backend called " + name + " (known: " + String.join(", ", all().keySet()) + ")");
     }

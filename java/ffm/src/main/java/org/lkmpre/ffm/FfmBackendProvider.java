@@ -1,6 +1,8 @@
 package org.lkmpre.ffm;
 
 import java.util.Optional;
+import org.lkmpre.index.Resolver;
+import org.lkmpre.index.TableSet;
 import org.lkmpre.preresolve.Backend;
 import org.lkmpre.preresolve.BackendProvider;
 import org.lkmpre.preresolve.NativeLibrary;
@@ -32,5 +34,10 @@ public final class FfmBackendProvider implements BackendProvider {
     @Override
     public Backend open(Preresolver reference) {
         return new FfmBackend(reference);
+    }
+
+    @Override
+    public Resolver resolver(TableSet tables) {
+        return new FfmResolver(tables);
     }
 }

@@ -1,6 +1,8 @@
 package org.lkmpre.jna;
 
 import java.util.Optional;
+import org.lkmpre.index.Resolver;
+import org.lkmpre.index.TableSet;
 import org.lkmpre.preresolve.Backend;
 import org.lkmpre.preresolve.BackendProvider;
 import org.lkmpre.preresolve.NativeLibrary;
@@ -26,5 +28,10 @@ public final class JnaBackendProvider implements BackendProvider {
     @Override
     public Backend open(Preresolver reference) {
         return new JnaBackend(reference);
+    }
+
+    @Override
+    public Resolver resolver(TableSet tables) {
+        return new JnaResolver(tables);
     }
 }
