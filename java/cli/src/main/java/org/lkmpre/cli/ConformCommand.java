@@ -67,7 +67,7 @@ final class ConformCommand implements Callable<Integer> {
         List<ModuleTree.Target> modules = ModuleTree.collect(paths, Optional.empty()).targets();
         int differ = 0;
         for (ModuleTree.Target t : modules) {
-            byte[] data = plain(t);
+            byte[] data = t.readPlain();
             Outcome ref = reference.preresolve(t.name(), data);
             byte[] refBytes = ref.patch().map(p -> p.apply(data)).orElse(null);
             for (Backend b : backends) {
@@ -89,12 +89,6 @@ final class ConformCommand implements Callable<Integer> {
         out.println("lkmpre conform: " + modules.size() + " modules, backends " + String.join(", ", names) + ": "
                 + (differ == 0 ? "all identical" : differ + " differences"));
         return differ == 0 ? 0 : Main.EXIT_MODULE_FAILED;
-    }
-
-    /** The module's ELF bytes: decompressed when the file is compressed. */
-    private static byte[] plain(ModuleTree.Target t) throws IOException {
-        byte[] raw = Files.readAllBytes(t.source());
-        return ModuleCompression.detect(t.name(), raw).decompress(t.name(), raw);
     }
 
     private List<TargetDriver> chosenTargets() throws IOException {
@@ -129,7 +123,7 @@ final class ConformCommand implements Callable<Integer> {
                 Path source = modules.get(i).source();
                 if (ModuleCompression.isModuleName(source.toString()) && !source.toString().endsWith(".ko")) {
                     Path plainCopy = work.resolve("plain-" + i + ".ko");
-                    Files.write(plainCopy, plain(modules.get(i)));
+                    Files.write(plainCopy, modules.get(i).readPlain());
                     source = plainCopy;
                 }
                 files.add(source);
@@ -138,7 +132,7 @@ final class ConformCommand implements Callable<Integer> {
                     files, work);
             int differ = 0;
             for (int i = 0; i < modules.size(); i++) {
-                byte[] data = plain(modules.get(i));
+                byte[] data = modules.get(i).readPlain();
                 Outcome ref = reference.preresolve(modules.get(i).name(), data);
                 Optional<String> why = difference(ref, ref.patch().map(p -> p.apply(data)).orElse(null), got.get(i), data);
                 if (why.isPresent()) {

@@ -15,11 +15,8 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.lkmpre.InputFormatException;
-import org.lkmpre.elf.ElfFile;
 import org.lkmpre.index.Resolver;
 import org.lkmpre.kernel.KernelSymbols;
-import org.lkmpre.kernel.Vmlinuz;
-import org.lkmpre.module.ModuleCompression;
 import org.lkmpre.preresolve.Backends;
 import org.lkmpre.preresolve.ModuleReport;
 import org.lkmpre.preresolve.ModuleStatus;
@@ -118,7 +115,7 @@ final class SimulateCommand implements Callable<Integer> {
             }
         }
         Simulation result = sim.summary(runs);
-        Optional<KernelStrip> strip = kernelOptions.kernel == null ? Optional.empty() : Optional.of(KernelStrip.of(vmlinuxElf(kernelOptions.kernel)));
+        Optional<KernelStrip> strip = KernelStrip.of(kernel);
         print(out, result, facts, fully, strip);
         out.flush();
         if (json != null) {
@@ -133,8 +130,7 @@ final class SimulateCommand implements Callable<Integer> {
 
     private static Loaded load(ModuleTree.Target t, Preresolver preresolver) {
         try {
-            byte[] data = Files.readAllBytes(t.source());
-            byte[] plain = ModuleCompression.detect(t.name(), data).decompress(t.name(), data);
+            byte[] plain = t.readPlain();
             ModuleFacts facts = ModuleFacts.read(t.name(), plain);
             ModuleReport report = preresolver.preresolve(t.name(), plain).report();
             Set<String> left = report.status() == ModuleStatus.PRERESOLVED
@@ -146,12 +142,6 @@ final class SimulateCommand implements Callable<Integer> {
         } catch (IOException e) {
             return new Loaded(null, null, false, t.name() + ": " + e.getMessage());
         }
-    }
-
-    private static ElfFile vmlinuxElf(Path kernel) throws IOException {
-        byte[] data = Files.readAllBytes(kernel);
-        String file = kernel.toString();
-        return ElfFile.parse(file, ElfFile.hasElfMagic(data) ? data : Vmlinuz.extract(file, data));
     }
 
     private static void print(PrintWriter out, Simulation s, List<ModuleFacts> facts, int fully, Optional<KernelStrip> strip) {

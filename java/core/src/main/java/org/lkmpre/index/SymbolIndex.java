@@ -166,7 +166,8 @@ public final class SymbolIndex {
      * @return the entry (1..count), or 0 if the index has no such export
      */
     public int lookup(byte[] name, Strategy strategy, LookupStats stats) {
-        return probe(name, 0, name.length, hashFor(strategy, name, 0, name.length), strategy, stats);
+        int h = hashFor(strategy, name, 0, name.length);
+        return probe(name, 0, name.length, h, strategy, strategy != Strategy.GNU_BLOOM || bloomMayContain(h), stats);
     }
 
     /**
@@ -180,7 +181,8 @@ public final class SymbolIndex {
      * @return the entry, or 0
      */
     public int lookupHashed(byte[] name, int gnuHash, boolean bloom, LookupStats stats) {
-        return probe(name, 0, name.length, gnuHash, bloom ? Strategy.GNU_BLOOM : Strategy.GNU, stats);
+        return probe(name, 0, name.length, gnuHash, bloom ? Strategy.GNU_BLOOM : Strategy.GNU,
+                !bloom || bloomMayContain(gnuHash), stats);
     }
 
     /** The hash a strategy uses: SysV for SYSV, GNU for the GNU ones, none for the others. */
@@ -192,8 +194,12 @@ public final class SymbolIndex {
         };
     }
 
-    /** One probe of this table for {@code b[off .. off + len)} with its hash already computed. */
-    int probe(byte[] b, int off, int len, int h, Strategy strategy, LookupStats stats) {
+    /**
+     * One probe of this table for {@code b[off .. off + len)} with its hash already computed.
+     * For GNU + Bloom the caller has tested the Bloom filter ({@code maybe}: it may hold the
+     * name), from this table or from a copy of its word, as the C core's {@code probe}.
+     */
+    int probe(byte[] b, int off, int len, int h, Strategy strategy, boolean maybe, LookupStats stats) {
         if (stats != null) {
             stats.lookups++;
         }
@@ -201,8 +207,8 @@ public final class SymbolIndex {
             case LINEAR -> linear(b, off, len, stats);
             case BSEARCH -> bsearch(b, off, len, stats);
             case SYSV -> sysv(b, off, len, h, stats);
-            case GNU -> gnu(b, off, len, h, false, stats);
-            case GNU_BLOOM -> gnu(b, off, len, h, true, stats);
+            case GNU -> gnu(b, off, len, h, stats);
+            case GNU_BLOOM -> maybe ? gnu(b, off, len, h, stats) : bloomRejected(stats);
         };
     }
 
@@ -286,25 +292,18 @@ public final class SymbolIndex {
         return ((w >>> (h & mask)) & (w >>> ((h >>> KernelIndex.BLOOM_SHIFT2) & mask)) & 1) != 0;
     }
 
-    private boolean bloomMayContain(int h) {
+    boolean bloomMayContain(int h) {
         return bloomWordMayContain(bloomWord(h), wordLog2(), h);
     }
 
-    /** The GNU chain walk after a Bloom test passed elsewhere; counts as one probe. */
-    int gnuAfterBloom(byte[] b, int off, int len, int h, LookupStats stats) {
+    private static int bloomRejected(LookupStats stats) {
         if (stats != null) {
-            stats.lookups++;
+            stats.bloomRejections++;
         }
-        return gnu(b, off, len, h, false, stats);
+        return 0;
     }
 
-    private int gnu(byte[] b, int off, int len, int h, boolean bloom, LookupStats stats) {
-        if (bloom && !bloomMayContain(h)) {
-            if (stats != null) {
-                stats.bloomRejections++;
-            }
-            return 0;
-        }
+    private int gnu(byte[] b, int off, int len, int h, LookupStats stats) {
         int e = in.getInt(g.gnuBucketsAt() + 4 * Integer.remainderUnsigned(h, g.gnuBuckets()));
         if (e == 0) {
             return 0;

@@ -22,9 +22,11 @@ public final class KernelSymbols {
     private final int wordSize;
     private final int machine;
     private final boolean hasCrcs;
+    private final Map<String, Long> exportSections;
 
     private KernelSymbols(String origin, List<ExportedSymbol> exports, Map<String, String> moduleExports,
-                          KernelIdentity identity, Optional<KernelConfig> config, int wordSize, int machine) {
+                          KernelIdentity identity, Optional<KernelConfig> config, int wordSize, int machine,
+                          Map<String, Long> exportSections) {
         this.origin = Objects.requireNonNull(origin);
         this.exports = List.copyOf(exports);
         Map<String, ExportedSymbol> map = new HashMap<>(exports.size() * 2);
@@ -42,6 +44,7 @@ public final class KernelSymbols {
         this.wordSize = wordSize;
         this.machine = machine;
         this.hasCrcs = this.exports.stream().anyMatch(e -> e.crc().isPresent());
+        this.exportSections = Collections.unmodifiableMap(new java.util.LinkedHashMap<>(exportSections));
     }
 
     /**
@@ -59,12 +62,30 @@ public final class KernelSymbols {
      */
     public static KernelSymbols of(String origin, List<ExportedSymbol> exports, Map<String, String> moduleExports,
                                    KernelIdentity identity, Optional<KernelConfig> config, int wordSize, int machine) {
-        return new KernelSymbols(origin, exports, moduleExports, identity, config, wordSize, machine);
+        return new KernelSymbols(origin, exports, moduleExports, identity, config, wordSize, machine, Map.of());
     }
 
     /** @return the same table with {@code config} as its configuration */
     public KernelSymbols withConfig(KernelConfig config) {
-        return new KernelSymbols(origin, exports, moduleExports, identity, Optional.of(config), wordSize, machine);
+        return new KernelSymbols(origin, exports, moduleExports, identity, Optional.of(config), wordSize, machine,
+                exportSections);
+    }
+
+    /**
+     * @param sections bytes of each export-table section of the image ({@code __ksymtab*},
+     *                 {@code __kcrctab*}), in section order
+     * @return the same table, knowing what its sections occupy in the image
+     */
+    public KernelSymbols withExportSections(Map<String, Long> sections) {
+        return new KernelSymbols(origin, exports, moduleExports, identity, config, wordSize, machine, sections);
+    }
+
+    /**
+     * @return bytes of each export-table section of the kernel image, in section order; empty when
+     *         the table was not read from an image (Module.symvers, an index)
+     */
+    public Map<String, Long> exportSections() {
+        return exportSections;
     }
 
     /** @return what the table was read from */

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -80,8 +81,14 @@ public record Vmlinux(Path path) implements KernelSource {
         List<ExportedSymbol> exports = new ArrayList<>();
         plain.ifPresent(s -> readTable(elf, s, elf.section("__kcrctab"), strings, layout, ExportKind.EXPORT_SYMBOL, exports));
         gpl.ifPresent(s -> readTable(elf, s, elf.section("__kcrctab_gpl"), strings, layout, ExportKind.EXPORT_SYMBOL_GPL, exports));
+        Map<String, Long> sections = new LinkedHashMap<>();
+        for (Section s : elf.sections()) {
+            if ((s.name().startsWith("__ksymtab") || s.name().startsWith("__kcrctab")) && s.size() > 0) {
+                sections.merge(s.name(), s.size(), Long::sum);
+            }
+        }
         return KernelSymbols.of(file, exports, Map.of(), identity(elf, data), embeddedConfig(file, data),
-                elf.wordSize(), elf.machine());
+                elf.wordSize(), elf.machine()).withExportSections(sections);
     }
 
     private static Layout detectLayout(ElfFile elf, Section strings, Optional<Section> plain, Optional<Section> gpl) {

@@ -42,6 +42,15 @@ public final class ModuleTree {
      * @param destination where the patched module is written (the source itself when in place)
      */
     public record Target(Path source, String name, Path destination) {
+        /**
+         * @return the module's ELF bytes: the file, decompressed when it is compressed
+         * @throws IOException          if the file cannot be read
+         * @throws InputFormatException if it does not decompress
+         */
+        public byte[] readPlain() throws IOException {
+            byte[] raw = Files.readAllBytes(source);
+            return ModuleCompression.detect(name, raw).decompress(name, raw);
+        }
     }
 
     private final List<Target> targets;

@@ -2,8 +2,8 @@ package org.lkmpre.simulate;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.lkmpre.elf.ElfFile;
-import org.lkmpre.elf.Section;
+import java.util.Optional;
+import org.lkmpre.kernel.KernelSymbols;
 
 /**
  * What a kernel could leave out if every module were fully preresolved: the export tables
@@ -17,15 +17,9 @@ public record KernelStrip(Map<String, Long> sections) {
         sections = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(sections));
     }
 
-    /** @return the export-table sections of a vmlinux image */
-    public static KernelStrip of(ElfFile vmlinux) {
-        Map<String, Long> out = new LinkedHashMap<>();
-        for (Section s : vmlinux.sections()) {
-            if ((s.name().startsWith("__ksymtab") || s.name().startsWith("__kcrctab")) && s.size() > 0) {
-                out.merge(s.name(), s.size(), Long::sum);
-            }
-        }
-        return new KernelStrip(out);
+    /** @return the export-table sections of the kernel's image, if it was read from one */
+    public static Optional<KernelStrip> of(KernelSymbols kernel) {
+        return kernel.exportSections().isEmpty() ? Optional.empty() : Optional.of(new KernelStrip(kernel.exportSections()));
     }
 
     /** @return the bytes of all of them */

@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,21 +34,27 @@ public final class LoaderSimulator {
     private static final int PRERESOLVED = 1;
     private static final int DIRECT = 2;
 
+    /**
+     * One set of queries (all references; those the preresolver left; those with direct binding).
+     *
+     * @param queries the queries, module by module in load order
+     * @param starts  per load position the module's first query, and the end at position n
+     * @param answers the reference answers: table and entry per query
+     */
+    private record QuerySet(Queries queries, int[] starts, int[] answers) {
+    }
+
     private final TableSet tables;
-    /** Per query set: the queries, per load position the first query (plus the end), the reference answers. */
-    private final Queries[] queries = new Queries[3];
-    private final int[][] starts = new int[3][];
-    private final int[][] answers = new int[3][];
+    private final QuerySet[] sets;
     /** Dependency class (0, 1, 2 for more) per load position. */
     private final int[] classOf;
     private final LoadOrder order;
-    private final long directlyBound;
 
-    private LoaderSimulator(TableSet tables, LoadOrder order, int[] classOf, long directlyBound) {
+    private LoaderSimulator(TableSet tables, QuerySet[] sets, LoadOrder order, int[] classOf) {
         this.tables = tables;
+        this.sets = sets;
         this.order = order;
         this.classOf = classOf;
-        this.directlyBound = directlyBound;
     }
 
     /**
@@ -85,6 +92,11 @@ public final class LoaderSimulator {
         }
         int total = tables.size();
         Map<String, Integer> byName = LoadOrder.byName(modules);
+        List<Set<String>> exported = modules.stream().map(f -> {
+            Set<String> all = new HashSet<>(f.exports());
+            all.addAll(f.gplExports());
+            return all;
+        }).toList();
         ByteArrayOutputStream names = new ByteArrayOutputStream();
         int[] classOf = new int[n];
         int[] loadedSlots = new int[n + 1];
@@ -92,7 +104,6 @@ public final class LoaderSimulator {
             int m = order.order().get(p);
             loadedSlots[p + 1] = loadedSlots[p] + slotCount[m];
         }
-        long bound = 0;
         Queries[] sets = {new Queries(), new Queries(), new Queries()};
         int[][] starts = new int[3][n + 1];
         for (int p = 0; p < n; p++) {
@@ -111,41 +122,28 @@ public final class LoaderSimulator {
                 sets[ALL].add(bytes, off, prefix, first, loadedSlots[p]);
                 if (left.contains(name)) {
                     sets[PRERESOLVED].add(bytes, off, prefix, first, loadedSlots[p]);
-                    Optional<Integer> provider = provider(f, name, byName, modules);
+                    Optional<Integer> provider = f.depends().stream().map(byName::get)
+                            .filter(d -> d != null && exported.get(d).contains(name)).findFirst();
                     if (provider.isPresent()) {
                         int d = provider.get();
                         sets[DIRECT].add(bytes, off, 0, slotStart[d], slotCount[d]);
-                        bound++;
                     } else {
                         sets[DIRECT].add(bytes, off, prefix, first, loadedSlots[p]);
                     }
                 }
             }
         }
-        for (int s = 0; s < 3; s++) {
-            starts[s][n] = sets[s].size();
-        }
-        LoaderSimulator sim = new LoaderSimulator(new TableSet(tables, names.toByteArray()), order, classOf, bound);
-        try (Resolver reference = Resolver.java(sim.tables)) {
+        TableSet tableSet = new TableSet(tables, names.toByteArray());
+        QuerySet[] done = new QuerySet[3];
+        try (Resolver reference = Resolver.java(tableSet)) {
             for (int s = 0; s < 3; s++) {
-                sim.queries[s] = sets[s];
-                sim.starts[s] = starts[s];
-                sim.answers[s] = new int[2 * sets[s].size()];
-                reference.resolve(sets[s], 0, sets[s].size(), Strategy.GNU_BLOOM, false, sim.answers[s], null);
+                starts[s][n] = sets[s].size();
+                int[] answers = new int[2 * sets[s].size()];
+                reference.resolve(sets[s], 0, sets[s].size(), Strategy.GNU_BLOOM, false, answers, null);
+                done[s] = new QuerySet(sets[s], starts[s], answers);
             }
         }
-        return sim;
-    }
-
-    /** The module among {@code depends=} that exports {@code name}, if any. */
-    private static Optional<Integer> provider(ModuleFacts f, String name, Map<String, Integer> byName, List<ModuleFacts> modules) {
-        for (String dep : f.depends()) {
-            Integer d = byName.get(dep);
-            if (d != null && (modules.get(d).exports().contains(name) || modules.get(d).gplExports().contains(name))) {
-                return Optional.of(d);
-            }
-        }
-        return Optional.empty();
+        return new LoaderSimulator(tableSet, done, order, classOf);
     }
 
     private static List<ExportedSymbol> exports(List<String> names, ExportKind kind) {
@@ -182,9 +180,9 @@ public final class LoaderSimulator {
      * @throws IllegalStateException if the resolver's answer differs from the reference's
      */
     public Simulation.Run run(Resolver resolver, Scenario scenario, int rounds) {
-        int s = set(scenario);
-        Queries q = queries[s];
-        int[] start = starts[s];
+        QuerySet set = sets[set(scenario)];
+        Queries q = set.queries();
+        int[] start = set.starts();
         int n = classOf.length;
         int[] out = new int[2 * Math.max(1, maxBatch(start))];
         LookupStats stats = new LookupStats();
@@ -192,7 +190,7 @@ public final class LoaderSimulator {
         boolean hashed = scenario.prehashed();
         for (int p = 0; p < n; p++) {
             resolver.resolve(q, start[p], start[p + 1], strategy, hashed, out, stats);
-            int mismatch = Arrays.mismatch(out, 0, 2 * (start[p + 1] - start[p]), answers[s], 2 * start[p], 2 * start[p + 1]);
+            int mismatch = Arrays.mismatch(out, 0, 2 * (start[p + 1] - start[p]), set.answers(), 2 * start[p], 2 * start[p + 1]);
             if (mismatch >= 0) {
                 throw new IllegalStateException(resolver.name() + " " + scenario.label() + " answers query "
                         + (start[p] + mismatch / 2) + " differently from the reference");
@@ -231,7 +229,7 @@ public final class LoaderSimulator {
         long vmlinux = 0;
         long modules = 0;
         long unresolved = 0;
-        int[] all = answers[ALL];
+        int[] all = sets[ALL].answers();
         for (int i = 0; i < all.length; i += 2) {
             if (all[i] == Resolver.NOT_FOUND) {
                 unresolved++;
@@ -241,11 +239,14 @@ public final class LoaderSimulator {
                 modules++;
             }
         }
+        long bound = 0;
         long elsewhere = 0;
-        int[] pq = queries[DIRECT].packed();
-        for (int i = 0; i < queries[DIRECT].size(); i++) {
-            if (pq[Queries.FIELDS * i + 4] == 0 && answers[DIRECT][2 * i] != answers[PRERESOLVED][2 * i]) {
-                elsewhere++;
+        int[] direct = sets[DIRECT].queries().packed();
+        for (int i = 0; i < sets[DIRECT].queries().size(); i++) {
+            // A query searched without the vmlinux prefix was bound to its provider.
+            if (direct[Queries.FIELDS * i + 4] == 0) {
+                bound++;
+                elsewhere += sets[DIRECT].answers()[2 * i] != sets[PRERESOLVED].answers()[2 * i] ? 1 : 0;
             }
         }
         int[] perClass = new int[3];
@@ -253,6 +254,7 @@ public final class LoaderSimulator {
             perClass[c]++;
         }
         return new Simulation(order.source(), order.cycles(), List.of(perClass[0], perClass[1], perClass[2]),
-                queries[ALL].size(), vmlinux, modules, unresolved, queries[PRERESOLVED].size(), directlyBound, elsewhere, runs);
+                sets[ALL].queries().size(), vmlinux, modules, unresolved, sets[PRERESOLVED].queries().size(), bound, elsewhere,
+                runs);
     }
 }
