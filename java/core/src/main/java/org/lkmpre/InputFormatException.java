@@ -1,11 +1,11 @@
 package org.lkmpre;
 
-import java.util.Objects;
-
 /**
  * Thrown when an input file (ELF object, kernel image, Module.symvers, System.map, kernel
  * config) is truncated, malformed or otherwise unusable. This is the one exception type lkmpre
- * uses for bad input; the message always names the file and the problem on one line.
+ * uses for bad input; the message always names the file and the problem on one line. Text taken
+ * from the input (section and symbol names) may hold anything, so both the file name and the reason
+ * pass through {@link OneLine}.
  */
 public final class InputFormatException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
@@ -20,9 +20,7 @@ public final class InputFormatException extends IllegalArgumentException {
      * @param reason what is wrong with it
      */
     public InputFormatException(String file, String reason) {
-        super(file + ": " + reason);
-        this.file = Objects.requireNonNull(file);
-        this.reason = Objects.requireNonNull(reason);
+        this(file, reason, null);
     }
 
     /**
@@ -33,9 +31,9 @@ public final class InputFormatException extends IllegalArgumentException {
      * @param cause  the underlying failure, for example a decompressor error
      */
     public InputFormatException(String file, String reason, Throwable cause) {
-        super(file + ": " + reason, cause);
-        this.file = Objects.requireNonNull(file);
-        this.reason = Objects.requireNonNull(reason);
+        super(OneLine.of(file) + ": " + OneLine.of(reason), cause);
+        this.file = OneLine.of(file);
+        this.reason = OneLine.of(reason);
     }
 
     /** @return the file that was being read */

@@ -91,6 +91,12 @@ public final class SymbolIndex {
         for (int k = 0; k < n; k++) {
             x.checkEntry(in.getInt(g.sortedAt() + 4 * k), false, "sorted entry");
         }
+        for (int identity : new int[] {48, 52}) { // banner and build ID: table offset + 1, or 0 for none
+            int ref = in.getInt(identity);
+            if (ref != 0) {
+                x.stringAt(ref - 1);
+            }
+        }
         return x;
     }
 

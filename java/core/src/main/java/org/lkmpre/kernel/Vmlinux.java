@@ -63,9 +63,24 @@ public record Vmlinux(Path path) implements KernelSource {
      * @param file name for messages
      * @param data the whole vmlinux
      * @return the exports, identity and embedded configuration (if any)
-     * @throws InputFormatException if the image is malformed or exports nothing
+     * @throws InputFormatException if the image is malformed, exports nothing, or embeds a
+     *                              configuration that does not decompress
      */
     public static KernelSymbols parse(String file, byte[] data) {
+        KernelSymbols exports = readExports(file, data);
+        return embeddedConfig(file, data).map(exports::withConfig).orElse(exports);
+    }
+
+    /**
+     * Reads the export table and identity, not the embedded configuration: what the C core's
+     * {@code lkmpre_index_build} reads (its caller says what the configuration enables).
+     *
+     * @param file name for messages
+     * @param data the whole vmlinux
+     * @return the exports and identity, with no configuration
+     * @throws InputFormatException if the image is malformed or exports nothing
+     */
+    public static KernelSymbols readExports(String file, byte[] data) {
         ElfFile elf = ElfFile.parse(file, data);
         if (elf.type() == ElfFile.ET_REL) {
             throw new InputFormatException(file, "is a relocatable object (a module?), not a kernel image");
@@ -87,7 +102,7 @@ public record Vmlinux(Path path) implements KernelSource {
                 sections.merge(s.name(), s.size(), Long::sum);
             }
         }
-        return KernelSymbols.of(file, exports, Map.of(), identity(elf, data), embeddedConfig(file, data),
+        return KernelSymbols.of(file, exports, Map.of(), identity(elf, data), Optional.empty(),
                 elf.wordSize(), elf.machine()).withExportSections(sections);
     }
 

@@ -2,6 +2,7 @@ package org.lkmpre.preresolve;
 
 import java.util.List;
 import java.util.Objects;
+import org.lkmpre.OneLine;
 
 /**
  * The result for one module.
@@ -40,15 +41,16 @@ public record ModuleReport(String path, ModuleStatus status, int undefined, int 
      * The module's line in lkmpre's stable output, for example
      * {@code PRERESV drivers/ata/libata.ko (205/232 preresolved)}.
      *
-     * @return the line, without a line terminator
+     * @return the line, without a line terminator; control characters in the path or message
+     *         (a hostile module's {@code .modinfo} can hold any bytes) written as {@code \xNN}
      */
     public String line() {
-        return switch (status) {
+        return OneLine.of(switch (status) {
             case PRERESOLVED -> "PRERESV " + path + " (" + preresolved + "/" + undefined
                     + (fully() ? " *fully* preresolved)" : " preresolved)");
             case ALREADY_PRERESOLVED -> "SKIPPED " + path + " (already preresolved)";
             case REFUSED -> "REFUSED " + path + " (" + message + ")";
             case FAILED -> "FAILED  " + path + " (" + message + ")";
-        };
+        });
     }
 }

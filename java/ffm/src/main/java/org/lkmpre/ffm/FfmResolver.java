@@ -12,6 +12,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
+import org.lkmpre.InputFormatException;
 import org.lkmpre.index.LookupStats;
 import org.lkmpre.index.Queries;
 import org.lkmpre.index.Resolver;
@@ -60,14 +61,14 @@ final class FfmResolver implements Resolver {
                 MemorySegment ref = tables.asSlice(i * ADDRESS.byteSize());
                 int st = (int) open.invokeExact(index, (long) bytes.length, handle, size, ref, error);
                 if (st != 0) {
-                    throw new IllegalArgumentException("native core rejects table " + i + ": " + error.getString(0));
+                    throw new InputFormatException("table " + i, error.getString(0));
                 }
             }
             long scopeBytes = (long) scopeSize.invokeExact(ntables);
             MemorySegment scopeMemory = arena.allocate(scopeBytes, 8);
             MemorySegment ref = arena.allocate(ADDRESS);
             if ((int) scopeInit.invokeExact(tables, ntables, scopeMemory, scopeBytes, ref, error) != 0) {
-                throw new IllegalArgumentException("native core rejects the tables: " + error.getString(0));
+                throw new InputFormatException("tables", error.getString(0));
             }
             this.scope = ref.get(ADDRESS, 0);
             byte[] n = set.names();

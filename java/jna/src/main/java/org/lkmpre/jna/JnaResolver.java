@@ -7,6 +7,7 @@ import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import java.util.ArrayList;
 import java.util.List;
+import org.lkmpre.InputFormatException;
 import org.lkmpre.index.LookupStats;
 import org.lkmpre.index.Queries;
 import org.lkmpre.index.Resolver;
@@ -60,7 +61,7 @@ final class JnaResolver implements Resolver {
             int st = core.lkmpre_index_open(index, new NativeLong(bytes.length), handle, new NativeLong(size),
                     tables.share((long) i * Native.POINTER_SIZE), err);
             if (st != 0) {
-                throw new IllegalArgumentException("native core rejects table " + i + ": " + err.getString(0, "ISO-8859-1"));
+                throw new InputFormatException("table " + i, err.getString(0, "ISO-8859-1"));
             }
         }
         long scopeBytes = core.lkmpre_scope_size(ntables).longValue();
@@ -69,7 +70,7 @@ final class JnaResolver implements Resolver {
         Memory ref = new Memory(Native.POINTER_SIZE);
         keep.add(ref);
         if (core.lkmpre_scope_init(tables, ntables, scopeMemory, new NativeLong(scopeBytes), ref, err) != 0) {
-            throw new IllegalArgumentException("native core rejects the tables: " + err.getString(0, "ISO-8859-1"));
+            throw new InputFormatException("tables", err.getString(0, "ISO-8859-1"));
         }
         this.scope = ref.getPointer(0);
         byte[] n = set.names();
