@@ -1,7 +1,7 @@
 package org.lkmpre.cli;
 
 import java.io.PrintWriter;
-import org.lkmpre.InputFormatException;
+import org.lkmpre.OneLine;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -48,24 +48,17 @@ public final class Main {
         cl.setErr(err);
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
             out.flush();
-            if (e instanceof InputFormatException) {
-                err.println("lkmpre: error: " + e.getMessage());
-                return EXIT_USAGE;
-            }
+            String message;
             if (e instanceof java.nio.file.FileSystemException fse) {
-                err.println("lkmpre: error: " + fse.getFile() + ": " + (fse instanceof java.nio.file.NoSuchFileException
-                        ? "no such file" : fse.getReason() == null ? fse.getClass().getSimpleName() : fse.getReason()));
-                return EXIT_USAGE;
+                message = fse.getFile() + ": " + (fse instanceof java.nio.file.NoSuchFileException ? "no such file"
+                        : fse.getReason() == null ? fse.getClass().getSimpleName() : fse.getReason());
+            } else if (e instanceof IllegalArgumentException || e instanceof java.io.IOException) {
+                message = e.getMessage(); // InputFormatException is one
+            } else {
+                throw e;
             }
-            if (e instanceof IllegalArgumentException) {
-                err.println("lkmpre: error: " + e.getMessage());
-                return EXIT_USAGE;
-            }
-            if (e instanceof java.io.IOException) {
-                err.println("lkmpre: error: " + e.getMessage());
-                return EXIT_USAGE;
-            }
-            throw e;
+            err.println("lkmpre: error: " + OneLine.of(message));
+            return EXIT_USAGE;
         });
         int status = cl.execute(args);
         out.flush();

@@ -155,6 +155,10 @@ public record ModuleCompression(Format format, int level, int xzCheck, int xzDic
 
     /** Decompresses module file bytes (returns them as they are for {@link Format#NONE}). */
     public byte[] decompress(String file, byte[] data) {
+        return decompress(file, data, MAX_MODULE_BYTES);
+    }
+
+    byte[] decompress(String file, byte[] data, long cap) {
         if (format == Format.NONE) {
             return data;
         }
@@ -164,7 +168,7 @@ public record ModuleCompression(Format format, int level, int xzCheck, int xzDic
             case GZIP -> new GzipCompressorInputStream(new ByteArrayInputStream(data));
             case NONE -> throw new IllegalStateException();
         }) {
-            return CappedRead.readAll(file, in, MAX_MODULE_BYTES, "decompressed module");
+            return CappedRead.readAll(file, in, cap, "decompressed module");
         } catch (IOException | RuntimeException e) {
             if (e instanceof InputFormatException ife) {
                 throw ife;

@@ -1,14 +1,18 @@
 package org.lkmpre.preresolve;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitOption;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFileAttributeView;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -21,6 +25,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Consumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.elf.ElfPatch;
@@ -53,12 +59,18 @@ public final class ModuleTree {
         }
     }
 
+    /** Names {@link #writeAtomically} gives its temporary files: {@code .NAME.lkmpre-PID-THREAD.tmp}. */
+    private static final Pattern TEMPORARY = Pattern.compile("\\..+\\.lkmpre-(\\d+)-\\d+\\.tmp");
+
     private final List<Target> targets;
     private final Optional<ModuleSigner> signer;
+    /** Temporary files of a run that was killed mid-write, found in the directories walked. */
+    private final List<Path> leftovers;
 
-    private ModuleTree(List<Target> targets, Optional<ModuleSigner> signer) {
+    private ModuleTree(List<Target> targets, Optional<ModuleSigner> signer, List<Path> leftovers) {
         this.targets = List.copyOf(targets);
         this.signer = signer;
+        this.leftovers = List.copyOf(leftovers);
     }
 
     /**
@@ -66,7 +78,7 @@ public final class ModuleTree {
      * @return the same tree, signing what it writes
      */
     public ModuleTree signWith(ModuleSigner signer) {
-        return new ModuleTree(targets, Optional.of(signer));
+        return new ModuleTree(targets, Optional.of(signer), leftovers);
     }
 
     /** @return the modules, in processing order */
@@ -80,19 +92,24 @@ public final class ModuleTree {
      * @param paths  module files and directories
      * @param outDir where to write results, mirroring each directory's layout; empty for in place
      * @return the tree
-     * @throws IOException          if a directory cannot be walked
+     * @throws IOException          if a directory cannot be walked (unreadable, or deeper than the
+     *                              system's path length limit)
      * @throws InputFormatException if a path does not exist or is neither a file nor a directory
      */
     public static ModuleTree collect(List<Path> paths, Optional<Path> outDir) throws IOException {
         List<Target> targets = new ArrayList<>();
+        List<Path> leftovers = new ArrayList<>();
         for (Path p : paths) {
             if (Files.isDirectory(p)) {
                 List<Path> found;
                 try (Stream<Path> walk = Files.walk(p, Integer.MAX_VALUE, new FileVisitOption[0])) {
-                    found = walk.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS))
-                            .filter(f -> ModuleCompression.isModuleName(f.getFileName().toString()))
+                    List<Path> files = walk.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).toList();
+                    found = files.stream().filter(f -> ModuleCompression.isModuleName(f.getFileName().toString()))
                             .sorted()
                             .toList();
+                    files.stream().filter(ModuleTree::isLeftover).forEach(leftovers::add);
+                } catch (UncheckedIOException e) {
+                    throw e.getCause(); // a directory that cannot be read, or a path longer than PATH_MAX
                 }
                 for (Path f : found) {
                     Path rel = p.relativize(f);
@@ -102,16 +119,44 @@ public final class ModuleTree {
                 Path real = p.toRealPath();
                 targets.add(new Target(real, p.toString(), outDir.map(o -> o.resolve(p.getFileName().toString())).orElse(real)));
             } else {
-                throw new InputFormatException(p.toString(), Files.exists(p) ? "neither a module nor a directory" : "no such file or directory");
+                throw new InputFormatException(p.toString(), whyUnusable(p));
             }
         }
-        return new ModuleTree(targets, Optional.empty());
+        return new ModuleTree(targets, Optional.empty(), leftovers);
+    }
+
+    /** @return true for a temporary file of {@link #writeAtomically} whose process is gone */
+    private static boolean isLeftover(Path file) {
+        Matcher m = TEMPORARY.matcher(file.getFileName().toString());
+        if (!m.matches()) {
+            return false;
+        }
+        try {
+            return ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty();
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /** Why a path argument is neither a regular file nor a directory (following links). */
+    private static String whyUnusable(Path p) {
+        try {
+            Files.readAttributes(p, BasicFileAttributes.class);
+            return "neither a module nor a directory";
+        } catch (NoSuchFileException e) {
+            return "no such file or directory";
+        } catch (FileSystemException e) {
+            return e.getReason() != null ? e.getReason() : e.getClass().getSimpleName(); // e.g. a symbolic link loop
+        } catch (IOException e) {
+            return e.toString();
+        }
     }
 
     /**
      * Preresolves every module, writing each result atomically (a temporary file renamed over
      * the destination) unless {@code dryRun}. A module that cannot be read, or whose write fails,
-     * gets a {@link ModuleStatus#FAILED} report; the others are still processed.
+     * gets a {@link ModuleStatus#FAILED} report; the others are still processed. Temporary
+     * files that a killed run left in the directories walked are removed first.
      *
      * @param backend     the backend that preresolves each module
      * @param dryRun      decide and report, but write nothing
@@ -121,6 +166,15 @@ public final class ModuleTree {
      */
     public Report run(Backend backend, boolean dryRun, int threads, Consumer<ModuleReport> onModule) {
         Objects.requireNonNull(onModule);
+        if (!dryRun) {
+            for (Path f : leftovers) {
+                try {
+                    Files.deleteIfExists(f);
+                } catch (IOException e) {
+                    // Litter, not damage: the modules themselves were never partly written.
+                }
+            }
+        }
         ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
             Thread t = new Thread(r, "lkmpre-worker");
             t.setDaemon(true);
@@ -220,7 +274,7 @@ public final class ModuleTree {
         Path dir = dest.getParent();
         Files.createDirectories(dir);
         Path tmp = dir.resolve("." + dest.getFileName() + ".lkmpre-" + ProcessHandle.current().pid() + "-"
-                + Thread.currentThread().getId() + ".tmp");
+                + Thread.currentThread().getId() + ".tmp"); // TEMPORARY matches this name
         boolean done = false;
         try {
             try (FileChannel out = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),

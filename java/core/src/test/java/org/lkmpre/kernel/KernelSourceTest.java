@@ -156,6 +156,24 @@ class KernelSourceTest {
         assertTrue(e.reason().contains("relocatable"), e.reason());
     }
 
+    /** An embedded configuration (IKCONFIG) that inflates past 16 MiB is refused as it streams. */
+    @Test
+    void capsEmbeddedConfig() throws Exception {
+        java.io.ByteArrayOutputStream image = new java.io.ByteArrayOutputStream();
+        image.writeBytes(Files.readAllBytes(Fixtures.vmlinux()));
+        image.writeBytes("IKCFG_ST".getBytes(StandardCharsets.ISO_8859_1));
+        try (var gz = new java.util.zip.GZIPOutputStream(image)) {
+            byte[] lines = "# padding\n".repeat(1 << 16).getBytes(StandardCharsets.ISO_8859_1);
+            for (long written = 0; written <= 16 << 20; written += lines.length) {
+                gz.write(lines);
+            }
+            gz.finish();
+            image.writeBytes("IKCFG_ED".getBytes(StandardCharsets.ISO_8859_1));
+        }
+        InputFormatException e = assertThrows(InputFormatException.class, () -> Vmlinux.parse("vmlinux", image.toByteArray()));
+        assertEquals("decompressed data exceeds the limit of 16777216 bytes", e.reason());
+    }
+
     @Test
     void capsDecompressedSize() throws Exception {
         byte[] image = Files.readAllBytes(Fixtures.x86_64().resolve("vmlinuz/vmlinuz.xz"));
