@@ -76,6 +76,32 @@ class BackendConformanceTest {
         assertEquals(viaKernel.out(), viaIndex.out());
     }
 
+    /**
+     * A JVM given nothing but the class path (no library property, no environment variable)
+     * extracts the library packaged in the core jar and runs both bindings on it.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"ffm", "jna"})
+    void packagedLibraryNeedsNoConfiguration(String backend) throws Exception {
+        Path fx = CliRun.fixtures();
+        String[] args = {"preresolve", "--backend", backend, "--kernel", fx.resolve("boot/vmlinux").toString(), "--dry-run",
+                "--strip-signature", fx.resolve("root").toString()};
+        ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-Dlkmpre.cache=" + tmp.resolve("cache"),
+                "-cp", System.getProperty("java.class.path"), "org.lkmpre.cli.Main");
+        pb.command().addAll(List.of(args));
+        pb.environment().remove("LKMPRE_NATIVE_LIBRARY");
+        Process p = pb.redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        args[2] = "java";
+        CliRun java = CliRun.of(args);
+        assertEquals(java.status(), p.waitFor(), out);
+        assertEquals(java.out(), out);
+        try (var files = Files.walk(tmp.resolve("cache"))) {
+            assertEquals(List.of("liblkmpre.so"), files.filter(Files::isRegularFile).map(f -> f.getFileName().toString()).toList());
+        }
+    }
+
     @Test
     void unknownBackendIsAUsageError() {
         Path fx = CliRun.fixtures();

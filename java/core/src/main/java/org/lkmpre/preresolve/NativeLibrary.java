@@ -1,13 +1,26 @@
 package org.lkmpre.preresolve;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Locale;
 import java.util.Optional;
 
 /**
  * Where the C core's shared library ({@code liblkmpre.so}) is: the system property
- * {@code lkmpre.native.library}, else the environment variable {@code LKMPRE_NATIVE_LIBRARY}.
- * The launcher and the build set one of them to {@code native/build/liblkmpre.so}.
+ * {@code lkmpre.native.library}, else the environment variable {@code LKMPRE_NATIVE_LIBRARY},
+ * else the copy packaged in this jar for the running platform ({@code linux-x86_64}), extracted
+ * once into a cache directory named after the library's content, so that versions never mix.
+ * Extraction writes a temporary file and renames it into place: processes and threads starting
+ * at once all end with the same complete file. Without a writable cache it goes to a private
+ * temporary directory. Where no library fits, the native backends report
+ * why and {@code auto} falls back to the Java reference.
  */
 public final class NativeLibrary {
     /** {@code lkmpre_preresolve} flag: strip an appended signature. */
@@ -20,23 +33,124 @@ public final class NativeLibrary {
     public static final int SYMBOL_RESULT_SIZE = 24;
     /** {@code sizeof(lkmpre_module_result)}. */
     public static final int MODULE_RESULT_SIZE = 40;
+    private static final String FILE = "liblkmpre.so";
 
     private NativeLibrary() {
     }
 
-    /** @return the library file, if one is configured and exists */
+    /** The packaged library, extracted on first use; a failure is kept as the reason. */
+    private static final class Packaged {
+        static final String PLATFORM = platform(System.getProperty("os.name"), System.getProperty("os.arch"));
+        static final Path PATH;
+        static final String WHY;
+
+        static {
+            Path path = null;
+            String why = "";
+            try (InputStream in = NativeLibrary.class.getResourceAsStream(resource(PLATFORM))) {
+                if (in == null) {
+                    why = "this build packages no native library for " + PLATFORM;
+                } else {
+                    byte[] library = in.readAllBytes();
+                    try {
+                        path = extract(library, cacheRoot());
+                    } catch (IOException e) {
+                        // No writable cache (a read-only home): a private directory for this process.
+                        path = extract(library, Files.createTempDirectory("lkmpre-"));
+                    }
+                }
+            } catch (IOException e) {
+                why = "cannot extract the packaged native library: " + e;
+            }
+            PATH = path;
+            WHY = why;
+        }
+    }
+
+    /** @return the library file, if one is configured or packaged for this platform */
     public static Optional<Path> path() {
         String p = System.getProperty("lkmpre.native.library");
         if (p == null || p.isEmpty()) {
             p = System.getenv("LKMPRE_NATIVE_LIBRARY");
         }
-        return p == null || p.isEmpty() ? Optional.empty() : Optional.of(Path.of(p)).filter(Files::isRegularFile);
+        if (p != null && !p.isEmpty()) {
+            return Optional.of(Path.of(p)).filter(Files::isRegularFile);
+        }
+        return Optional.ofNullable(Packaged.PATH);
     }
 
     /** @return why the library cannot be used, or empty */
     public static Optional<String> unavailable() {
-        return path().isPresent() ? Optional.empty()
-                : Optional.of("no native library (set -Dlkmpre.native.library or LKMPRE_NATIVE_LIBRARY)");
+        if (path().isPresent()) {
+            return Optional.empty();
+        }
+        String configured = System.getProperty("lkmpre.native.library", System.getenv("LKMPRE_NATIVE_LIBRARY"));
+        return Optional.of(configured != null && !configured.isEmpty() ? "no native library at " + configured
+                : Packaged.WHY + " (set -Dlkmpre.native.library or LKMPRE_NATIVE_LIBRARY)");
+    }
+
+    /**
+     * @param osName the {@code os.name} property
+     * @param osArch the {@code os.arch} property
+     * @return the platform name the jar packages libraries under, such as {@code linux-x86_64}
+     */
+    static String platform(String osName, String osArch) {
+        String os = osName.toLowerCase(Locale.ROOT).replace(" ", "");
+        String arch = switch (osArch) {
+            case "amd64", "x86_64" -> "x86_64";
+            case "aarch64", "arm64" -> "aarch64";
+            default -> osArch;
+        };
+        return os + "-" + arch;
+    }
+
+    /** @return the class-path resource holding the library for {@code platform} */
+    static String resource(String platform) {
+        return "/org/lkmpre/native/" + platform + "/" + FILE;
+    }
+
+    /**
+     * The cache: the system property {@code lkmpre.cache}, else {@code $XDG_CACHE_HOME/lkmpre},
+     * else {@code ~/.cache/lkmpre}.
+     */
+    private static Path cacheRoot() {
+        String dir = System.getProperty("lkmpre.cache");
+        if (dir != null && !dir.isEmpty()) {
+            return Path.of(dir);
+        }
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        return xdg != null && !xdg.isEmpty() ? Path.of(xdg, "lkmpre") : Path.of(System.getProperty("user.home"), ".cache", "lkmpre");
+    }
+
+    /**
+     * Puts {@code library} at {@code root/native-SHA/liblkmpre.so}, SHA being the first 16 hex
+     * digits of its SHA-256, unless a file with exactly these bytes is already there.
+     *
+     * @param library the library's bytes
+     * @param root    the cache directory
+     * @return the file
+     * @throws IOException if the file cannot be written
+     */
+    static Path extract(byte[] library, Path root) throws IOException {
+        String sha;
+        try {
+            sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(library)).substring(0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
+        Path dir = Files.createDirectories(root.resolve("native-" + sha));
+        Path file = dir.resolve(FILE);
+        if (Files.isRegularFile(file) && Arrays.equals(Files.readAllBytes(file), library)) {
+            return file;
+        }
+        Path tmp = Files.createTempFile(dir, "." + FILE + ".", ".tmp");
+        try {
+            Files.write(tmp, library);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+        return file;
     }
 
     /** @return the {@code lkmpre_preresolve} flags for {@code options} */
