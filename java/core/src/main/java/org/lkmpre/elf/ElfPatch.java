@@ -68,7 +68,7 @@ public record ElfPatch(int keep, List<Edit> edits, byte[] tail) {
         }
     }
 
-    /** Collects edits to one parsed file; {@link #build()} produces the patch. */
+    /** Collects edits to one parsed file; {@link #build(int)} produces the patch. */
     public static final class Builder {
         private final ElfFile elf;
         private final ElfBytes b;
