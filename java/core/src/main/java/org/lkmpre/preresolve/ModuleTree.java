@@ -20,10 +20,12 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -158,11 +160,17 @@ public final class ModuleTree {
      * gets a {@link ModuleStatus#FAILED} report; the others are still processed. Temporary
      * files that a killed run left in the directories walked are removed first.
      *
+     * <p>Interrupting the calling thread cancels the run: modules not started are left alone,
+     * the workers are stopped and waited for, and this method throws
+     * {@link CancellationException} with the thread's interrupt status set. Every module is then
+     * its old file or its new one.
+     *
      * @param backend     the backend that preresolves each module
      * @param dryRun      decide and report, but write nothing
      * @param threads     how many modules to process at once (at least 1)
      * @param onModule    called with each report, in target order, as soon as it is known
      * @return the reports, in target order
+     * @throws CancellationException if the calling thread was interrupted
      */
     public Report run(Backend backend, boolean dryRun, int threads, Consumer<ModuleReport> onModule) {
         Objects.requireNonNull(onModule);
@@ -187,7 +195,16 @@ public final class ModuleTree {
             }
             List<ModuleReport> reports = new ArrayList<>(targets.size());
             for (Future<ModuleReport> f : futures) {
-                ModuleReport r = join(f);
+                ModuleReport r;
+                try {
+                    r = f.get();
+                } catch (InterruptedException e) {
+                    stop(pool);
+                    Thread.currentThread().interrupt();
+                    throw new CancellationException("cancelled after " + reports.size() + " of " + targets.size() + " modules");
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException(e.getCause());
+                }
                 onModule.accept(r);
                 reports.add(r);
             }
@@ -197,14 +214,17 @@ public final class ModuleTree {
         }
     }
 
-    private static ModuleReport join(Future<ModuleReport> f) {
-        try {
-            return f.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } catch (ExecutionException e) {
-            throw new IllegalStateException(e.getCause());
+    /** Stops the workers and waits until none is writing. */
+    private static void stop(ExecutorService pool) {
+        pool.shutdownNow();
+        while (true) {
+            try {
+                if (pool.awaitTermination(1, TimeUnit.MINUTES)) {
+                    return;
+                }
+            } catch (InterruptedException again) {
+                // Still waiting: returning while a worker renames a file would break the promise.
+            }
         }
     }
 
