@@ -2,6 +2,7 @@ package org.lkmpre.cli;
 
 import java.io.PrintWriter;
 import org.lkmpre.OneLine;
+import picocli.AutoComplete;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -15,7 +16,7 @@ import picocli.CommandLine.Command;
         description = "Preresolve Linux kernel module symbols against vmlinux at build time.",
         subcommands = {PreresolveCommand.class, UnpreresolveCommand.class, SymbolsCommand.class, IndexCommand.class,
             ConformCommand.class, ExtractCommand.class, SimulateCommand.class,
-            CommandLine.HelpCommand.class})
+            CommandLine.HelpCommand.class, AutoComplete.GenerateCompletion.class})
 public final class Main {
     /** Exit status when a module was refused or failed. */
     static final int EXIT_MODULE_FAILED = 1;
