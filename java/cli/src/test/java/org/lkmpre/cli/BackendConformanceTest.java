@@ -6,13 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.lkmpre.kernel.Vmlinux;
+import org.lkmpre.preresolve.Backend;
 import org.lkmpre.preresolve.Backends;
+import org.lkmpre.preresolve.Outcome;
+import org.lkmpre.preresolve.PreresolveOptions;
+import org.lkmpre.preresolve.Preresolver;
 
 /** The native backends and the Java reference give the same bytes, reports and output. */
 class BackendConformanceTest {
@@ -100,6 +110,49 @@ class BackendConformanceTest {
         try (var files = Files.walk(tmp.resolve("cache"))) {
             assertEquals(List.of("liblkmpre.so"), files.filter(Files::isRegularFile).map(f -> f.getFileName().toString()).toList());
         }
+    }
+
+    /** One backend shared by eight threads gives every thread the single-threaded answer. */
+    @ParameterizedTest
+    @ValueSource(strings = {"ffm", "jna", "java"})
+    void oneBackendServesManyThreads(String name) throws Exception {
+        Path fx = CliRun.fixtures();
+        Preresolver reference = Preresolver.create(new Vmlinux(fx.resolve("boot/vmlinux")).read(),
+                new PreresolveOptions(true, false));
+        Backend backend = Backends.open(name, reference);
+        List<byte[]> modules = new ArrayList<>();
+        try (var files = Files.walk(fx.resolve("root"))) {
+            for (Path f : files.filter(f -> f.toString().endsWith(".ko")).sorted().toList()) {
+                modules.add(Files.readAllBytes(f));
+            }
+        }
+        List<String> expected = new ArrayList<>();
+        for (byte[] m : modules) {
+            expected.add(fingerprint(reference.preresolve("m.ko", m), m));
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<Boolean>> runs = new ArrayList<>();
+            for (int t = 0; t < 8; t++) {
+                runs.add(pool.submit(() -> {
+                    for (int round = 0; round < 50; round++) {
+                        for (int i = 0; i < modules.size(); i++) {
+                            assertEquals(expected.get(i), fingerprint(backend.preresolve("m.ko", modules.get(i)), modules.get(i)));
+                        }
+                    }
+                    return true;
+                }));
+            }
+            for (var r : runs) {
+                assertTrue(r.get());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static String fingerprint(Outcome o, byte[] module) {
+        return o.report() + " " + o.patch().map(p -> Arrays.hashCode(p.apply(module))).orElse(0);
     }
 
     @Test
