@@ -129,11 +129,12 @@ typedef struct lkmpre_resolution {
     uint32_t entry; /* its entry there, 0 if not found */
 } lkmpre_resolution;
 
-/* The tables a loader searches, in a fixed order, with each table's Bloom filter summarised
-   inline so that a walk over many small tables reads 16 bytes per table. Lives in caller
-   memory of lkmpre_scope_size(ntables) bytes (8-aligned); the tables must outlive it. */
+/* The tables a loader searches, in a fixed order, with a copy of every table's Bloom filter
+   side by side (and each folded into one word) so that a GNU + Bloom walk over many tables
+   reads the scope, not the tables. Lives in caller memory of lkmpre_scope_size(tables, ntables)
+   bytes (8-aligned; SIZE_MAX if it cannot be addressed); the tables must outlive it. */
 typedef struct lkmpre_scope lkmpre_scope;
-size_t lkmpre_scope_size(uint32_t ntables);
+size_t lkmpre_scope_size(const lkmpre_index *const *tables, uint32_t ntables);
 LKMPRE_MUST_CHECK lkmpre_status lkmpre_scope_init(const lkmpre_index *const *tables, uint32_t ntables, void *mem,
                                                   size_t cap, const lkmpre_scope **scope, lkmpre_error *err);
 

@@ -440,8 +440,7 @@ static uint32_t gnu(const lkmpre_index *x, uint32_t h, const char *name, size_t 
 }
 
 /* One table probe with the name's hash already computed (GNU hash, or SysV hash for SYSV).
-   For GNU + Bloom the caller has tested the Bloom filter (maybe: it may hold the name), from
-   the table or from a scope's summary, so that a rejection does not touch the table. Inlined
+   For GNU + Bloom the caller has tested the Bloom filter (maybe: it may hold the name). Inlined
    into the walks: a call per probe cost a fifth of a Bloom-rejected probe. */
 static LK_ALWAYS_INLINE uint32_t probe(const lkmpre_index *x, lkmpre_strategy strategy, uint32_t h, int maybe,
                                        const char *name, size_t len, lkmpre_lookup_stats *st) {
@@ -492,8 +491,20 @@ uint32_t lkmpre_index_lookup(const lkmpre_index *x, const char *name, size_t len
     return probe_table(x, strategy, hash_for(strategy, name, len), name, len, st);
 }
 
-size_t lkmpre_scope_size(uint32_t ntables) {
-    return sizeof(lkmpre_scope) + (size_t)ntables * (sizeof(lk_summary) + sizeof(lkmpre_index *));
+size_t lkmpre_scope_size(const lkmpre_index *const *tables, uint32_t ntables) {
+    size_t words = 0;
+    for (uint32_t t = 0; tables && t < ntables; t++) {
+        if (!tables[t])
+            return 0; /* lkmpre_scope_init reports it */
+        if (words > SIZE_MAX / 8 - 1 - tables[t]->bloom_mask)
+            return SIZE_MAX;
+        words += (size_t)tables[t]->bloom_mask + 1;
+    }
+    size_t per_table = sizeof(uint64_t) + sizeof(lkmpre_index *) + sizeof(lk_filter);
+    if (ntables > (SIZE_MAX - sizeof(lkmpre_scope)) / per_table - 1 ||
+        words > (SIZE_MAX - sizeof(lkmpre_scope) - (size_t)ntables * per_table) / 8)
+        return SIZE_MAX;
+    return sizeof(lkmpre_scope) + (size_t)ntables * per_table + words * 8;
 }
 
 lkmpre_status lkmpre_scope_init(const lkmpre_index *const *tables, uint32_t ntables, void *mem, size_t cap,
@@ -501,35 +512,82 @@ lkmpre_status lkmpre_scope_init(const lkmpre_index *const *tables, uint32_t ntab
     if (!scope)
         return lk_fail(err, LKMPRE_ERR_ARG, "no place for the scope");
     *scope = 0;
-    if ((!tables && ntables) || !mem || ((uintptr_t)mem & 7) || cap < lkmpre_scope_size(ntables))
+    if ((!tables && ntables) || !mem || ((uintptr_t)mem & 7))
         return lk_fail(err, LKMPRE_ERR_ARG, "bad arguments to lkmpre_scope_init");
+    for (uint32_t t = 0; t < ntables; t++)
+        if (!tables[t])
+            return lk_fail(err, LKMPRE_ERR_ARG, "table %u is NULL", (uint64_t)t);
+    size_t need = lkmpre_scope_size(tables, ntables);
+    if (need == SIZE_MAX || cap < need)
+        return lk_fail(err, LKMPRE_ERR_ARG, "scope memory of %u bytes, %u needed", (uint64_t)cap, (uint64_t)need);
     lkmpre_scope *s = mem;
     s->n = ntables;
-    s->tables = (const lkmpre_index **)(void *)(s->summary + ntables);
+    s->tables = (const lkmpre_index **)(void *)(s->word + ntables);
+    lk_filter *filter = (lk_filter *)(void *)(s->tables + ntables);
+    uint64_t *bloom = (uint64_t *)(void *)(filter + ntables);
+    s->filter = filter;
+    s->bloom = bloom;
+    int mixed = 0;
+    uint32_t at = 0;
     for (uint32_t t = 0; t < ntables; t++) {
         const lkmpre_index *x = tables[t];
-        if (!x)
-            return lk_fail(err, LKMPRE_ERR_ARG, "table %u is NULL", (uint64_t)t);
         s->tables[t] = x;
-        s->summary[t].bloom_mask = x->bloom_mask;
-        s->summary[t].word_log2 = x->word_log2;
-        s->summary[t].word = x->bloom_mask ? 0 : bloom_word(x, 0);
+        filter[t].at = at;
+        filter[t].mask = x->bloom_mask;
+        uint64_t fold = 0;
+        for (uint32_t i = 0; i <= x->bloom_mask; i++)
+            fold |= bloom[at++] = bloom_word(x, i << x->word_log2);
+        s->word[t] = fold;
+        mixed |= t && x->word_log2 != s->word_log2;
+        s->word_log2 = x->word_log2;
     }
+    if (mixed)
+        s->word_log2 = 0;
     *scope = s;
     return LKMPRE_OK;
 }
 
-/* Searches the scope's tables[first .. first + count) in order; the hit's table goes to *table.
-   GNU + Bloom tests each table's summary before touching the table. */
+/* GNU + Bloom over tables[first .. first + count) when every filter has words of one size: the
+   hash's two Bloom bits are one mask m for the whole walk. Each table's filter folded into one
+   word (ORed: a name the table holds has its bits set there too) rejects most tables from one
+   array read in order; what it lets through, the table's own filter decides, from the scope's
+   copy. Neither touches a table. The counters are those of one probe per table. */
+static LK_ALWAYS_INLINE uint32_t bloom_run(const lkmpre_scope *s, uint32_t first, uint32_t count, uint32_t h,
+                                           const char *name, size_t len, uint32_t *table, lkmpre_lookup_stats *st) {
+    uint64_t bits = ((uint64_t)1 << s->word_log2) - 1;
+    uint64_t m = ((uint64_t)1 << (h & bits)) | ((uint64_t)1 << ((h >> BLOOM_SHIFT2) & bits));
+    uint32_t wi = h >> s->word_log2;
+    const uint64_t *w = s->word;
+    uint32_t end = first + count, t = first, gnu_probes = 0, e = 0;
+    for (; t < end; t++) {
+        if ((w[t] & m) != m)
+            continue;
+        const lk_filter *f = &s->filter[t];
+        if (f->mask && (s->bloom[f->at + (wi & f->mask)] & m) != m)
+            continue;
+        gnu_probes++;
+        if ((e = gnu(s->tables[t], h, name, len, st)) != 0) {
+            *table = t;
+            break;
+        }
+    }
+    if (st) {
+        uint32_t probed = t - first + (t < end);
+        st->lookups += probed;
+        st->bloom_rejections += probed - gnu_probes;
+    }
+    return e;
+}
+
+/* Searches the scope's tables[first .. first + count) in order; the hit's table goes to *table. */
 static LK_ALWAYS_INLINE uint32_t probe_run(const lkmpre_scope *s, uint32_t first, uint32_t count, lkmpre_strategy strategy, uint32_t h,
                           const char *name, size_t len, uint32_t *table, lkmpre_lookup_stats *st) {
+    if (strategy == LKMPRE_LOOKUP_GNU_BLOOM && s->word_log2)
+        return bloom_run(s, first, count, h, name, len, table, st);
     for (uint32_t t = first; t < first + count; t++) {
-        int maybe = 1;
-        if (strategy == LKMPRE_LOOKUP_GNU_BLOOM) {
-            const lk_summary *d = &s->summary[t];
-            maybe = d->bloom_mask ? bloom_may_contain(s->tables[t], h) : bloom_word_may_contain(d->word, d->word_log2, h);
-        }
-        uint32_t e = probe(s->tables[t], strategy, h, maybe, name, len, st);
+        const lkmpre_index *x = s->tables[t];
+        int maybe = strategy != LKMPRE_LOOKUP_GNU_BLOOM || bloom_may_contain(x, h);
+        uint32_t e = probe(x, strategy, h, maybe, name, len, st);
         if (e) {
             *table = t;
             return e;

@@ -104,9 +104,10 @@ static void test_resolve(const unsigned char *idx, size_t len) {
         CHECK(lkmpre_index_open(idx, len, mem[i], sizeof mem[i], &t[i], &err) == LKMPRE_OK, "open %d", i);
     static uint64_t scope_mem[16];
     const lkmpre_scope *scope;
-    CHECK(lkmpre_scope_size(2) <= sizeof scope_mem, "scope size %zu", lkmpre_scope_size(2));
+    size_t need = lkmpre_scope_size(t, 2);
+    CHECK(need <= sizeof scope_mem, "scope size %zu", need);
     CHECK(lkmpre_scope_init(t, 2, scope_mem, sizeof scope_mem, &scope, &err) == LKMPRE_OK, "scope: %s", err.message);
-    CHECK(lkmpre_scope_init(t, 2, scope_mem, lkmpre_scope_size(2) - 1, &scope, &err) == LKMPRE_ERR_ARG, "small scope");
+    CHECK(lkmpre_scope_init(t, 2, scope_mem, need - 1, &scope, &err) == LKMPRE_ERR_ARG, "small scope");
     CHECK(lkmpre_scope_init(t, 2, scope_mem, sizeof scope_mem, &scope, &err) == LKMPRE_OK, "scope again");
     const char names[] = "fx_kfreefx_gpl_registermissing_onefx_printk";
     const uint32_t at[][2] = {{0, 8}, {8, 15}, {23, 11}, {34, 9}};

@@ -42,7 +42,7 @@ final class FfmResolver implements Resolver {
             MethodHandle open = linker.downcallHandle(lib.find("lkmpre_index_open").orElseThrow(),
                     FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
             MethodHandle scopeSize = linker.downcallHandle(lib.find("lkmpre_scope_size").orElseThrow(),
-                    FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
+                    FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT));
             MethodHandle scopeInit = linker.downcallHandle(lib.find("lkmpre_scope_init").orElseThrow(),
                     FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
             this.resolve = linker.downcallHandle(lib.find("lkmpre_resolve").orElseThrow(),
@@ -64,7 +64,7 @@ final class FfmResolver implements Resolver {
                     throw new InputFormatException("table " + i, error.getString(0));
                 }
             }
-            long scopeBytes = (long) scopeSize.invokeExact(ntables);
+            long scopeBytes = (long) scopeSize.invokeExact(tables, ntables);
             MemorySegment scopeMemory = arena.allocate(scopeBytes, 8);
             MemorySegment ref = arena.allocate(ADDRESS);
             if ((int) scopeInit.invokeExact(tables, ntables, scopeMemory, scopeBytes, ref, error) != 0) {

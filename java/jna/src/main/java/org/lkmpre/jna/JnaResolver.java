@@ -26,7 +26,7 @@ final class JnaResolver implements Resolver {
 
         int lkmpre_index_open(Pointer buf, NativeLong len, Pointer handle, NativeLong cap, Pointer index, Pointer err);
 
-        NativeLong lkmpre_scope_size(int ntables);
+        NativeLong lkmpre_scope_size(Pointer tables, int ntables);
 
         int lkmpre_scope_init(Pointer tables, int ntables, Pointer mem, NativeLong cap, Pointer scope, Pointer err);
 
@@ -64,7 +64,7 @@ final class JnaResolver implements Resolver {
                 throw new InputFormatException("table " + i, err.getString(0, "ISO-8859-1"));
             }
         }
-        long scopeBytes = core.lkmpre_scope_size(ntables).longValue();
+        long scopeBytes = core.lkmpre_scope_size(tables, ntables).longValue();
         Memory scopeMemory = new Memory(scopeBytes);
         keep.add(scopeMemory);
         Memory ref = new Memory(Native.POINTER_SIZE);
