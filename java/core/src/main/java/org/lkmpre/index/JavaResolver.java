@@ -2,27 +2,46 @@ package org.lkmpre.index;
 
 /**
  * The pure-Java {@link Resolver}: the C core's {@code lkmpre_resolve} over its scope, line for
- * line. As the scope does, it keeps each one-word Bloom filter in an array, so that a walk over
- * many small tables reads one array and rejects without touching the tables.
+ * line. As the scope does, it copies every table's Bloom filter into one array and folds each
+ * into one word, so that a GNU + Bloom walk over many tables rejects without touching them.
  */
 final class JavaResolver implements Resolver {
     private final SymbolIndex[] indexes;
     private final byte[] names;
-    private final long[] word;
-    private final boolean[] single;
-    private final int[] log2;
+    /** Bits per Bloom word of every table (5 or 6), 0 if they differ. */
+    private final int wordLog2;
+    /** Each table's Bloom words ORed together: a name the table holds has its bits set here. */
+    private final long[] fold;
+    /** Where each table's filter starts in {@link #bloom}, and its word count - 1. */
+    private final int[] filterAt;
+    private final int[] filterMask;
+    /** Every table's Bloom words, widened to 64 bits. */
+    private final long[] bloom;
 
     JavaResolver(TableSet tables) {
-        indexes = new SymbolIndex[tables.tables().size()];
-        word = new long[indexes.length];
-        single = new boolean[indexes.length];
-        log2 = new int[indexes.length];
-        for (int t = 0; t < indexes.length; t++) {
+        int n = tables.tables().size();
+        indexes = new SymbolIndex[n];
+        fold = new long[n];
+        filterAt = new int[n];
+        filterMask = new int[n];
+        int words = 0;
+        boolean mixed = false;
+        for (int t = 0; t < n; t++) {
             indexes[t] = SymbolIndex.open("table " + t, tables.tables().get(t));
-            single[t] = indexes[t].bloomWords() == 1;
-            word[t] = single[t] ? indexes[t].bloomWord(0) : 0;
-            log2[t] = indexes[t].wordLog2();
+            words = Math.addExact(words, indexes[t].bloomWords());
+            mixed |= t > 0 && indexes[t].wordLog2() != indexes[0].wordLog2();
         }
+        bloom = new long[words];
+        for (int t = 0, at = 0; t < n; t++) {
+            SymbolIndex x = indexes[t];
+            filterAt[t] = at;
+            filterMask[t] = x.bloomWords() - 1;
+            for (int i = 0; i < x.bloomWords(); i++) {
+                bloom[at] = x.bloomWord(i << x.wordLog2());
+                fold[t] |= bloom[at++];
+            }
+        }
+        wordLog2 = n == 0 || mixed ? 0 : indexes[0].wordLog2();
         names = tables.names();
     }
 
@@ -67,15 +86,48 @@ final class JavaResolver implements Resolver {
      *         half; or {@link #MISS}
      */
     private long run(int first, int count, int off, int len, int h, Strategy strategy, LookupStats stats) {
+        if (strategy == Strategy.GNU_BLOOM && wordLog2 != 0) {
+            return bloomRun(first, count, off, len, h, stats);
+        }
         for (int t = first; t < first + count; t++) {
-            boolean maybe = strategy != Strategy.GNU_BLOOM
-                    || (single[t] ? SymbolIndex.bloomWordMayContain(word[t], log2[t], h) : indexes[t].bloomMayContain(h));
+            boolean maybe = strategy != Strategy.GNU_BLOOM || indexes[t].bloomMayContain(h);
             int e = indexes[t].probe(names, off, len, h, strategy, maybe, stats);
             if (e != 0) {
                 return (long) t << 32 | e;
             }
         }
         return MISS;
+    }
+
+    /** GNU + Bloom as the C core's {@code bloom_run}: the query's two bits, the folded words, then the copy. */
+    private long bloomRun(int first, int count, int off, int len, int h, LookupStats stats) {
+        long bits = (1L << wordLog2) - 1;
+        long m = (1L << (h & bits)) | (1L << ((h >>> KernelIndex.BLOOM_SHIFT2) & bits));
+        int wi = h >>> wordLog2;
+        int end = first + count;
+        int t = first;
+        int gnuProbes = 0;
+        int e = 0;
+        for (; t < end; t++) {
+            if ((fold[t] & m) != m) {
+                continue;
+            }
+            int mask = filterMask[t];
+            if (mask != 0 && (bloom[filterAt[t] + (wi & mask)] & m) != m) {
+                continue;
+            }
+            gnuProbes++;
+            e = indexes[t].gnu(names, off, len, h, stats);
+            if (e != 0) {
+                break;
+            }
+        }
+        if (stats != null) {
+            int probed = t - first + (t < end ? 1 : 0);
+            stats.lookups += probed;
+            stats.bloomRejections += probed - gnuProbes;
+        }
+        return e == 0 ? MISS : (long) t << 32 | e;
     }
 
     @Override

@@ -309,7 +309,8 @@ public final class SymbolIndex {
         return 0;
     }
 
-    private int gnu(byte[] b, int off, int len, int h, LookupStats stats) {
+    /** The GNU hash table walk, the Bloom filter already passed; counts chain steps and compares, not the probe. */
+    int gnu(byte[] b, int off, int len, int h, LookupStats stats) {
         int e = in.getInt(g.gnuBucketsAt() + 4 * Integer.remainderUnsigned(h, g.gnuBuckets()));
         if (e == 0) {
             return 0;
