@@ -15,7 +15,8 @@ import java.util.Optional;
 /**
  * Where the C core's shared library ({@code liblkmpre.so}) is: the system property
  * {@code lkmpre.native.library}, else the environment variable {@code LKMPRE_NATIVE_LIBRARY},
- * else the copy packaged in this jar for the running platform ({@code linux-x86_64}), extracted
+ * else the copy packaged in this jar for the running platform ({@code linux-x86_64},
+ * {@code linux-aarch64}), extracted
  * once into a cache directory named after the library's content, so that versions never mix.
  * Extraction writes a temporary file and renames it into place: processes and threads starting
  * at once all end with the same complete file. Without a writable cache it goes to a private

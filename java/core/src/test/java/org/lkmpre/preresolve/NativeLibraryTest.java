@@ -63,6 +63,18 @@ class NativeLibraryTest {
         assertTrue(!second.getParent().equals(file.getParent()));
     }
 
+    /** Where the build packages an aarch64 library (ci/test requires it), it is one: EM_AARCH64. */
+    @Test
+    void packagedAarch64LibraryIsForAarch64() throws Exception {
+        try (InputStream in = NativeLibrary.class.getResourceAsStream(NativeLibrary.resource("linux-aarch64"))) {
+            if (in != null) {
+                byte[] head = in.readNBytes(20);
+                assertEquals(2, head[4], "ELFCLASS64");
+                assertEquals(183, (head[18] & 0xff) | (head[19] & 0xff) << 8, "e_machine");
+            }
+        }
+    }
+
     /** Many threads at first use: one complete file, no temporary left. */
     @Test
     void concurrentFirstUse() throws Exception {
