@@ -111,7 +111,8 @@ static lkmpre_status parse(module *m, const uint8_t *data, size_t len, uint64_t 
     if (m->has_versions) {
         if (m->versions.size % MODVERSION_SIZE != 0)
             return lk_fail(err, LKMPRE_ERR_FORMAT, "__versions size %u is not a multiple of 64", m->versions.size);
-        if (!lk_in(&m->e, m->versions.offset, m->versions.size))
+        /* An empty table has no bytes to lie anywhere: its offset is not checked (nor by Java). */
+        if (m->versions.size && !lk_in(&m->e, m->versions.offset, m->versions.size))
             return lk_fail(err, LKMPRE_ERR_FORMAT, "__versions lies outside the file");
         unsigned w = lk_word(&m->e);
         for (uint64_t at = m->versions.offset; at < m->versions.offset + m->versions.size; at += MODVERSION_SIZE)
