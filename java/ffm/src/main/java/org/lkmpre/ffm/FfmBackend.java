@@ -1,77 +1,49 @@
 package org.lkmpre.ffm;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
-import java.lang.invoke.MethodHandle;
-import java.util.ArrayList;
-import java.util.List;
-import org.lkmpre.index.KernelIndex;
-import org.lkmpre.kernel.KernelSymbols;
-import org.lkmpre.preresolve.Backend;
-import org.lkmpre.preresolve.ModuleStatus;
 import static org.lkmpre.preresolve.NativeLibrary.ERROR_SIZE;
 import static org.lkmpre.preresolve.NativeLibrary.ERR_SPACE;
 import static org.lkmpre.preresolve.NativeLibrary.MODULE_RESULT_SIZE;
 import static org.lkmpre.preresolve.NativeLibrary.SYMBOL_RESULT_SIZE;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import org.lkmpre.InputFormatException;
+import org.lkmpre.index.KernelIndex;
+import org.lkmpre.kernel.KernelSymbols;
+import org.lkmpre.preresolve.Backend;
+import org.lkmpre.preresolve.ModuleStatus;
 import org.lkmpre.preresolve.NativeLibrary;
 import org.lkmpre.preresolve.NativeResult;
 import org.lkmpre.preresolve.Outcome;
 import org.lkmpre.preresolve.Preresolver;
 
 /**
- * The C core through java.lang.foreign: method handles looked up once, the index copied into
- * memory that lives as long as the backend, and one downcall per module with its buffers in a
- * confined arena. {@code size_t} is {@code JAVA_LONG}: the library is built for LP64 Linux.
+ * The C core through java.lang.foreign ({@link Core}'s handles): the index copied into
+ * memory that lives as long as the backend, and one downcall per module with per-thread Java
+ * arrays passed in place. {@code size_t} is {@code JAVA_LONG}: the library is built for LP64 Linux.
  */
 final class FfmBackend implements Backend {
     private final Preresolver reference;
     /** Owns the index and the handle: freed when this backend is unreachable, not before. */
     private final Arena arena = Arena.ofAuto();
-    private final MethodHandle preresolve;
     private final MemorySegment handle;
     private final int flags;
 
-    @SuppressWarnings("restricted") // binding the C core is the point; the provider checks native access
     FfmBackend(Preresolver reference) {
         this.reference = reference;
-        SymbolLookup lib = SymbolLookup.libraryLookup(NativeLibrary.path().orElseThrow(), Arena.global());
-        Linker linker = Linker.nativeLinker();
-        MethodHandle handleSize = linker.downcallHandle(lib.find("lkmpre_index_handle_size").orElseThrow(),
-                FunctionDescriptor.of(JAVA_LONG));
-        MethodHandle open = linker.downcallHandle(lib.find("lkmpre_index_open").orElseThrow(),
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
-        // Critical with heap access: the module, output and result arrays are passed in place, no
-        // copies. lkmpre_preresolve is short (no upcalls, no blocking; about 0.1 ms a module).
-        this.preresolve = linker.downcallHandle(lib.find("lkmpre_preresolve").orElseThrow(),
-                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS,
-                        ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS), Linker.Option.critical(true));
-        byte[] bytes = KernelIndex.write(reference.kernel());
-        MemorySegment index = arena.allocate(bytes.length, 8);
-        MemorySegment.copy(bytes, 0, index, JAVA_BYTE, 0, bytes.length);
+        MemorySegment handleMemory = arena.allocate(Core.indexHandleSize(), 8);
+        MemorySegment ref = arena.allocate(ADDRESS);
         try {
-            long size = (long) handleSize.invokeExact();
-            MemorySegment handleMemory = arena.allocate(size, 8);
-            MemorySegment ref = arena.allocate(ADDRESS);
-            MemorySegment err = arena.allocate(ERROR_SIZE);
-            int st = (int) open.invokeExact(index, (long) bytes.length, handleMemory, size, ref, err);
-            if (st != 0) {
-                throw new IllegalStateException("native core rejects the index: " + err.getString(0));
-            }
-            this.handle = ref.get(ADDRESS, 0);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            Core.openIndex(arena, KernelIndex.write(reference.kernel()), handleMemory, ref, "index");
+        } catch (InputFormatException e) {
+            throw new IllegalStateException("native core rejects the index Java wrote: " + e.reason(), e);
         }
+        this.handle = ref.get(ADDRESS, 0);
         this.flags = NativeLibrary.flags(reference.options());
     }
 
@@ -107,7 +79,7 @@ final class FfmBackend implements Backend {
             while (true) {
                 long resultsCap = b.results.length * 8L / SYMBOL_RESULT_SIZE;
                 MemorySegment results = MemorySegment.ofArray(b.results);
-                int st = (int) preresolve.invokeExact(handle, module, (long) data.length, flags, MemorySegment.ofArray(b.out),
+                int st = (int) Core.PRERESOLVE.invokeExact(handle, module, (long) data.length, flags, MemorySegment.ofArray(b.out),
                         (long) b.out.length, needs, results, resultsCap, needs.asSlice(8), result, err);
                 if (st == ERR_SPACE) {
                     if (b.needs[0] > b.out.length) {
@@ -119,27 +91,16 @@ final class FfmBackend implements Backend {
                     continue;
                 }
                 if (st != 0) {
-                    throw new IllegalStateException(path + ": native core: " + cString(err));
+                    throw new IllegalStateException(path + ": native core: " + Core.message(b.err));
                 }
-                return reference.adopt(path, data, decode(result, results, b.out, err));
+                return reference.adopt(path, data, decode(result, results, b.out, b.err));
             }
-        } catch (RuntimeException | Error e) {
-            throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            throw Core.rethrow(t);
         }
     }
 
-    private static String cString(MemorySegment heapBytes) {
-        byte[] b = heapBytes.toArray(JAVA_BYTE);
-        int n = 0;
-        while (n < b.length && b[n] != 0) {
-            n++;
-        }
-        return new String(b, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1);
-    }
-
-    private static NativeResult decode(MemorySegment result, MemorySegment results, byte[] out, MemorySegment err) {
+    private static NativeResult decode(MemorySegment result, MemorySegment results, byte[] out, byte[] errBytes) {
         ModuleStatus status = NativeResult.status(result.get(JAVA_INT, 0));
         int undefined = result.get(JAVA_INT, 8);
         List<NativeResult.Symbol> left = new ArrayList<>();
@@ -157,6 +118,6 @@ final class FfmBackend implements Backend {
                 : new byte[0];
         return new NativeResult(status, NativeResult.Refusal.values()[result.get(JAVA_INT, 4)], result.get(JAVA_INT, 16),
                 result.get(JAVA_INT, 20), result.get(JAVA_INT, 12), result.get(JAVA_INT, 24), result.get(JAVA_INT, 28),
-                left, bytes, status == ModuleStatus.FAILED ? cString(err) : "");
+                left, bytes, status == ModuleStatus.FAILED ? Core.message(errBytes) : "");
     }
 }

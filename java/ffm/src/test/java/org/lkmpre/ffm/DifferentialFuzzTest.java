@@ -13,9 +13,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -208,16 +206,9 @@ class DifferentialFuzzTest {
     }
 
     /** {@code lkmpre_index_build} through FFM: the C core's reading of a kernel image. */
-    @SuppressWarnings("restricted") // binding the C core is the point
     private static final class NativeIndex {
-        private static final MethodHandle BUILD;
-
-        static {
-            SymbolLookup lib = SymbolLookup.libraryLookup(NativeLibrary.path().orElseThrow(), Arena.global());
-            BUILD = Linker.nativeLinker().downcallHandle(lib.find("lkmpre_index_build").orElseThrow(),
-                    FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS,
-                            JAVA_LONG, ADDRESS, ADDRESS));
-        }
+        private static final MethodHandle BUILD = Core.downcall("lkmpre_index_build", FunctionDescriptor.of(JAVA_INT,
+                ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
 
         /** @return the index, or null if the core refuses the image */
         static byte[] build(byte[] vmlinux) {
@@ -238,10 +229,8 @@ class DifferentialFuzzTest {
                     }
                     return st == 0 ? out.asSlice(0, needs.get(JAVA_LONG, 0)).toArray(JAVA_BYTE) : null;
                 }
-            } catch (RuntimeException | Error e) {
-                throw e;
             } catch (Throwable t) {
-                throw new IllegalStateException(t);
+                throw Core.rethrow(t);
             }
         }
     }

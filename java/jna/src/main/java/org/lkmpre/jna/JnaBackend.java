@@ -1,15 +1,13 @@
 package org.lkmpre.jna;
 
-import com.sun.jna.Library;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.NativeLongByReference;
-import com.sun.jna.ptr.PointerByReference;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.lkmpre.InputFormatException;
 import org.lkmpre.index.KernelIndex;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.preresolve.Backend;
@@ -29,20 +27,8 @@ import org.lkmpre.preresolve.Preresolver;
  * downcall, with its bytes, output and results in native buffers for that call.
  */
 final class JnaBackend implements Backend {
-    /** The C functions used, as JNA maps them ({@code size_t} is {@code NativeLong} on Linux). */
-    interface CoreCall extends Library {
-        int lkmpre_preresolve(Pointer index, Pointer module, NativeLong len, int flags, Pointer out, NativeLong outCap,
-                              NativeLongByReference outNeeded, Pointer results, NativeLong resultsCap,
-                              NativeLongByReference resultsNeeded, Pointer result, Pointer err);
-
-        NativeLong lkmpre_index_handle_size();
-
-        int lkmpre_index_open(Pointer buf, NativeLong len, Pointer handle, NativeLong cap, PointerByReference index,
-                              Pointer err);
-    }
-
     private final Preresolver reference;
-    private final CoreCall core;
+    /** The native copy of the index: the handle points into it. */
     private final Memory index;
     private final Memory handleMemory;
     private final Pointer handle;
@@ -50,19 +36,14 @@ final class JnaBackend implements Backend {
 
     JnaBackend(Preresolver reference) {
         this.reference = reference;
-        this.core = Native.load(NativeLibrary.path().orElseThrow().toString(), CoreCall.class);
-        byte[] bytes = KernelIndex.write(reference.kernel());
-        this.index = new Memory(bytes.length);
-        index.write(0, bytes, 0, bytes.length);
-        this.handleMemory = new Memory(Math.max(8, core.lkmpre_index_handle_size().longValue()));
-        Memory err = new Memory(ERROR_SIZE);
-        PointerByReference ref = new PointerByReference();
-        int st = core.lkmpre_index_open(index, new NativeLong(bytes.length), handleMemory,
-                new NativeLong(handleMemory.size()), ref, err);
-        if (st != 0) {
-            throw new IllegalStateException("native core rejects the index: " + err.getString(0, StandardCharsets.ISO_8859_1.name()));
+        this.handleMemory = new Memory(Core.indexHandleSize());
+        Memory ref = new Memory(Native.POINTER_SIZE);
+        try {
+            this.index = Core.openIndex(KernelIndex.write(reference.kernel()), handleMemory, ref, "index");
+        } catch (InputFormatException e) {
+            throw new IllegalStateException("native core rejects the index Java wrote: " + e.reason(), e);
         }
-        this.handle = ref.getValue();
+        this.handle = ref.getPointer(0);
         this.flags = NativeLibrary.flags(reference.options());
     }
 
@@ -92,7 +73,7 @@ final class JnaBackend implements Backend {
         while (true) {
             Memory out = new Memory(outCap);
             Memory results = new Memory(resultsCap * SYMBOL_RESULT_SIZE);
-            int st = core.lkmpre_preresolve(handle, module, new NativeLong(data.length), flags, out, new NativeLong(outCap),
+            int st = Core.LIBRARY.lkmpre_preresolve(handle, module, new NativeLong(data.length), flags, out, new NativeLong(outCap),
                     outNeeded, results, new NativeLong(resultsCap), resultsNeeded, result, err);
             if (st == ERR_SPACE) {
                 outCap = Math.max(outCap, outNeeded.getValue().longValue());

@@ -1,6 +1,5 @@
 package org.lkmpre.jna;
 
-import com.sun.jna.Library;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
@@ -20,21 +19,6 @@ import org.lkmpre.preresolve.NativeLibrary;
  * copies its queries into a reused buffer and is one downcall.
  */
 final class JnaResolver implements Resolver {
-    /** The C functions used, as JNA maps them ({@code size_t} is {@code NativeLong} on Linux). */
-    interface ResolveCall extends Library {
-        NativeLong lkmpre_index_handle_size();
-
-        int lkmpre_index_open(Pointer buf, NativeLong len, Pointer handle, NativeLong cap, Pointer index, Pointer err);
-
-        NativeLong lkmpre_scope_size(Pointer tables, int ntables);
-
-        int lkmpre_scope_init(Pointer tables, int ntables, Pointer mem, NativeLong cap, Pointer scope, Pointer err);
-
-        int lkmpre_resolve(Pointer scope, Pointer names, NativeLong namesLen, Pointer queries,
-                           NativeLong n, int strategy, int flags, Pointer out, long[] stats, Pointer err);
-    }
-
-    private final ResolveCall core;
     /** Keeps the index bytes and handles alive as long as the table pointers. */
     private final List<Memory> keep = new ArrayList<>();
     private final Pointer scope;
@@ -45,31 +29,22 @@ final class JnaResolver implements Resolver {
     private Memory outBuffer = new Memory(8L * 256);
 
     JnaResolver(TableSet set) {
-        this.core = Native.load(NativeLibrary.path().orElseThrow().toString(), ResolveCall.class);
-        long size = (core.lkmpre_index_handle_size().longValue() + 7) & ~7L;
+        long size = Core.indexHandleSize();
         int ntables = set.tables().size();
         Memory handles = new Memory(size * Math.max(1, ntables));
         keep.add(handles);
         Memory tables = new Memory(Math.max(1, ntables) * (long) Native.POINTER_SIZE);
         keep.add(tables);
         for (int i = 0; i < ntables; i++) {
-            byte[] bytes = set.tables().get(i);
-            Memory index = new Memory(Math.max(1, bytes.length));
-            index.write(0, bytes, 0, bytes.length);
-            Pointer handle = handles.share(i * size, size);
-            keep.add(index);
-            int st = core.lkmpre_index_open(index, new NativeLong(bytes.length), handle, new NativeLong(size),
-                    tables.share((long) i * Native.POINTER_SIZE), err);
-            if (st != 0) {
-                throw new InputFormatException("table " + i, err.getString(0, "ISO-8859-1"));
-            }
+            keep.add(Core.openIndex(set.tables().get(i), handles.share(i * size, size),
+                    tables.share((long) i * Native.POINTER_SIZE), "table " + i));
         }
-        long scopeBytes = core.lkmpre_scope_size(tables, ntables).longValue();
+        long scopeBytes = Core.LIBRARY.lkmpre_scope_size(tables, ntables).longValue();
         Memory scopeMemory = new Memory(scopeBytes);
         keep.add(scopeMemory);
         Memory ref = new Memory(Native.POINTER_SIZE);
         keep.add(ref);
-        if (core.lkmpre_scope_init(tables, ntables, scopeMemory, new NativeLong(scopeBytes), ref, err) != 0) {
+        if (Core.LIBRARY.lkmpre_scope_init(tables, ntables, scopeMemory, new NativeLong(scopeBytes), ref, err) != 0) {
             throw new InputFormatException("tables", err.getString(0, "ISO-8859-1"));
         }
         this.scope = ref.getPointer(0);
@@ -95,7 +70,7 @@ final class JnaResolver implements Resolver {
             queryBuffer.write(0, queries.packed(), Queries.FIELDS * from, Queries.FIELDS * n);
         }
         java.util.Arrays.fill(counts, 0);
-        int st = core.lkmpre_resolve(scope, names, new NativeLong(names.size()), queryBuffer,
+        int st = Core.LIBRARY.lkmpre_resolve(scope, names, new NativeLong(names.size()), queryBuffer,
                 new NativeLong(n), strategy.ordinal(), prehashed ? 1 : 0, outBuffer, counts, err);
         if (st != 0) {
             throw new IllegalArgumentException("native core: " + err.getString(0, "ISO-8859-1"));
