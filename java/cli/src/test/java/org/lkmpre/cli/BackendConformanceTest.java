@@ -96,9 +96,8 @@ class BackendConformanceTest {
         Path fx = CliRun.fixtures();
         String[] args = {"preresolve", "--backend", backend, "--kernel", fx.resolve("boot/vmlinux").toString(), "--dry-run",
                 "--strip-signature", fx.resolve("root").toString()};
-        ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-Dlkmpre.cache=" + tmp.resolve("cache"),
-                "-cp", System.getProperty("java.class.path"), "org.lkmpre.cli.Main");
+        ProcessBuilder pb = new ProcessBuilder(CliRun.freshJvm("-Dlkmpre.cache=" + tmp.resolve("cache")));
+        pb.command().add("org.lkmpre.cli.Main");
         pb.command().addAll(List.of(args));
         pb.environment().remove("LKMPRE_NATIVE_LIBRARY");
         Process p = pb.redirectError(ProcessBuilder.Redirect.INHERIT).start();

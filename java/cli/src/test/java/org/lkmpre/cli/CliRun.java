@@ -34,6 +34,20 @@ record CliRun(int status, String out, String err) {
         return p;
     }
 
+    /**
+     * The command that starts a JVM like this one, on this test class path, with native access:
+     * append the main class and its arguments.
+     *
+     * @param options further JVM options, such as system properties
+     */
+    static List<String> freshJvm(String... options) {
+        List<String> cmd = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(List.of(options));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path")));
+        return cmd;
+    }
+
     /** Copies a directory tree. */
     static void copyTree(Path from, Path to) throws IOException {
         try (Stream<Path> walk = Files.walk(from)) {

@@ -27,8 +27,7 @@ class KbuildExampleTest {
 
     private static String run(Path dir, List<String> cmd, int expect) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true);
-        pb.environment().put("LKMPRE", ProcessHandle.current().info().command().orElseThrow()
-                + " --enable-native-access=ALL-UNNAMED -cp " + System.getProperty("java.class.path") + " org.lkmpre.cli.Main");
+        pb.environment().put("LKMPRE", String.join(" ", CliRun.freshJvm()) + " org.lkmpre.cli.Main");
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(300, TimeUnit.SECONDS));

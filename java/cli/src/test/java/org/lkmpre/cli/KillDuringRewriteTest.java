@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -79,8 +78,8 @@ class KillDuringRewriteTest {
 
     /** Starts {@code lkmpre preresolve} in place on {@code tree} in a JVM of its own. */
     private static Process rewrite(Path tree) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "-cp", System.getProperty("java.class.path"), "org.lkmpre.cli.Main", "preresolve", "--backend", "java",
+        List<String> cmd = CliRun.freshJvm();
+        cmd.addAll(List.of("org.lkmpre.cli.Main", "preresolve", "--backend", "java",
                 "--kernel", CliRun.fixtures().resolve("boot/vmlinux").toString(), tree.toString()));
         return new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();

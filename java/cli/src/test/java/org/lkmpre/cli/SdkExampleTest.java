@@ -28,11 +28,12 @@ class SdkExampleTest {
         assertEquals(0, javac, "docs/sdk.md's example does not compile");
 
         Path fx = CliRun.fixtures();
-        ProcessBuilder pb = new ProcessBuilder(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-Dlkmpre.cache=" + tmp.resolve("cache"),
-                "-cp", tmp + java.io.File.pathSeparator + System.getProperty("java.class.path"), "Example",
-                fx.resolve("boot/vmlinux").toString(), fx.resolve("root/lib/modules/6.1.0-lkmpre-fixture/kernel").toString(),
-                tmp.resolve("out").toString());
+        List<String> cmd = CliRun.freshJvm("-Dlkmpre.cache=" + tmp.resolve("cache"));
+        int cp = cmd.indexOf("-cp") + 1;
+        cmd.set(cp, tmp + java.io.File.pathSeparator + cmd.get(cp));
+        cmd.addAll(List.of("Example", fx.resolve("boot/vmlinux").toString(),
+                fx.resolve("root/lib/modules/6.1.0-lkmpre-fixture/kernel").toString(), tmp.resolve("out").toString()));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
         pb.environment().remove("LKMPRE_NATIVE_LIBRARY");
         Process p = pb.redirectErrorStream(true).start();
         List<String> lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
