@@ -2,17 +2,6 @@
    byte order and checks the range with overflow-safe arithmetic (kmod's elf_get_uint). */
 #include "internal.h"
 
-int lk_in(const lk_elf *e, uint64_t off, uint64_t size) {
-    return off <= e->len && size <= e->len - off;
-}
-
-int lk_get(const lk_elf *e, uint64_t off, unsigned size, uint64_t *v) {
-    if (!lk_in(e, off, size))
-        return -1;
-    *v = lk_load(e->data + off, size, e->msb);
-    return 0;
-}
-
 unsigned lk_word(const lk_elf *e) {
     return e->is64 ? 8 : 4;
 }
@@ -62,9 +51,11 @@ const char *lk_elf_section_name(const lk_elf *e, const lk_shdr *s) {
 int lk_elf_find(const lk_elf *e, const char *name, lk_shdr *s) {
     size_t n = lk_strnlen(name, 256) + 1;
     for (uint32_t i = 0; i < e->shnum; i++) {
-        lk_elf_section(e, i, s);
-        if (s->name <= e->shstrtab.size - n && lk_bytes_equal(lk_elf_section_name(e, s), name, n))
+        uint64_t at = lk_load(e->data + e->shoff + (uint64_t)i * e->shentsize, 4, e->msb);
+        if (at <= e->shstrtab.size - n && lk_bytes_equal(e->data + e->shstrtab.offset + at, name, n)) {
+            lk_elf_section(e, i, s);
             return 0;
+        }
     }
     return -1;
 }

@@ -33,9 +33,19 @@ int lk_compare(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 /* Sets err->message from a format with %s, %u (uint64_t) and %x (uint64_t) only. */
 lkmpre_status lk_fail(lkmpre_error *err, lkmpre_status status, const char *fmt, ...);
 
-/* Little- and big-endian loads and stores on raw bytes (no alignment assumed). */
-uint64_t lk_load(const uint8_t *p, unsigned size, int msb);
-void lk_store(uint8_t *p, unsigned size, int msb, uint64_t v);
+/* Little- and big-endian loads and stores on raw bytes (no alignment assumed). Inline, so that
+   the compiler unrolls them for the constant sizes every caller passes. */
+static inline uint64_t lk_load(const uint8_t *p, unsigned size, int msb) {
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= (uint64_t)p[i] << (8 * (msb ? size - 1 - i : i));
+    return v;
+}
+
+static inline void lk_store(uint8_t *p, unsigned size, int msb, uint64_t v) {
+    for (unsigned i = 0; i < size; i++)
+        p[i] = (uint8_t)(v >> (8 * (msb ? size - 1 - i : i)));
+}
 
 typedef struct lk_shdr {
     uint32_t index, name, type, link, info;
@@ -53,9 +63,18 @@ typedef struct lk_elf {
 } lk_elf;
 
 /* Checks [off, off + size) lies in the image. */
-int lk_in(const lk_elf *e, uint64_t off, uint64_t size);
-/* Reads an unsigned field of size bytes at off; 0 on success, -1 out of bounds. */
-int lk_get(const lk_elf *e, uint64_t off, unsigned size, uint64_t *v);
+static inline int lk_in(const lk_elf *e, uint64_t off, uint64_t size) {
+    return off <= e->len && size <= e->len - off;
+}
+
+/* Reads an unsigned field of size bytes at off; 0 on success, -1 (and 0 in *v) out of bounds. */
+static inline int lk_get(const lk_elf *e, uint64_t off, unsigned size, uint64_t *v) {
+    *v = 0;
+    if (!lk_in(e, off, size))
+        return -1;
+    *v = lk_load(e->data + off, size, e->msb);
+    return 0;
+}
 unsigned lk_word(const lk_elf *e);
 
 /*

@@ -69,8 +69,10 @@ static int gpl_compatible(const module *m) {
 static int version_of(const module *m, const uint8_t *name, size_t len, uint64_t *crc) {
     unsigned w = lk_word(&m->e);
     for (uint64_t at = m->versions.offset; at < m->versions.offset + m->versions.size; at += MODVERSION_SIZE) {
+        /* name has no NUL and parse() saw every entry's, so this is strnlen(n) == len && equal,
+           without the strnlen: the walk runs once per symbol checked, over every entry. */
         const uint8_t *n = m->e.data + at + w;
-        if (lk_strnlen((const char *)n, MODVERSION_SIZE - w) == len && lk_bytes_equal(n, name, len)) {
+        if (len < MODVERSION_SIZE - w && n[len] == 0 && lk_bytes_equal(n, name, len)) {
             *crc = lk_load(m->e.data + at, w, m->e.msb);
             return 1;
         }
@@ -101,8 +103,9 @@ static lkmpre_status parse(module *m, const uint8_t *data, size_t len, uint64_t 
                        (uint64_t)m->e.type);
     int has_symtab = 0;
     for (uint32_t i = 0; i < m->e.shnum && !has_symtab; i++) {
-        lk_elf_section(&m->e, i, &m->symtab);
-        has_symtab = m->symtab.type == SHT_SYMTAB;
+        has_symtab = lk_load(data + m->e.shoff + (uint64_t)i * m->e.shentsize + 4, 4, m->e.msb) == SHT_SYMTAB;
+        if (has_symtab)
+            lk_elf_section(&m->e, i, &m->symtab);
     }
     if (!has_symtab)
         return lk_fail(err, LKMPRE_ERR_FORMAT, "has no symbol table");
@@ -145,9 +148,9 @@ static int next_undefined(const module *m, uint64_t *i, const uint8_t **name, si
     unsigned entsize = m->e.is64 ? 24 : 16;
     uint64_t count = m->symtab.size / entsize;
     for (; *i < count; (*i)++) {
-        uint64_t at = m->symtab.offset + *i * entsize, shndx, off;
-        (void)lk_get(&m->e, at + (m->e.is64 ? 6 : 14), 2, &shndx);
-        (void)lk_get(&m->e, at, 4, &off);
+        /* lk_elf_open checked that the table lies in the image. */
+        const uint8_t *sym = m->e.data + m->symtab.offset + *i * entsize;
+        uint64_t shndx = lk_load(sym + (m->e.is64 ? 6 : 14), 2, m->e.msb), off = lk_load(sym, 4, m->e.msb);
         if (*i == 0 || shndx != SHN_UNDEF || off == 0)
             continue;
         if (off >= m->strtab.size)
@@ -165,10 +168,10 @@ static int next_undefined(const module *m, uint64_t *i, const uint8_t **name, si
     return 0;
 }
 
-static uint32_t check(const lkmpre_index *x, const module *m, uint32_t e, const uint8_t *name, size_t len,
+static uint32_t check(const lkmpre_index *x, const module *m, int gpl, uint32_t e, const uint8_t *name, size_t len,
                       uint64_t *module_crc) {
     uint32_t flags = lk_entry_flags(x, e);
-    if ((flags & LKMPRE_EXPORT_GPL) && !gpl_compatible(m))
+    if ((flags & LKMPRE_EXPORT_GPL) && !gpl)
         return LKMPRE_GPL_ONLY;
     if (flags & LKMPRE_EXPORT_CRC) {
         if (!m->has_versions)
@@ -285,13 +288,14 @@ lkmpre_status lkmpre_preresolve(const lkmpre_index *x, const uint8_t *data, size
     if (undefined && (!results || results_cap < undefined))
         return lk_fail(err, LKMPRE_ERR_SPACE, "%u results needed", (uint64_t)undefined);
     size_t k = 0;
+    int gpl = gpl_compatible(&m);
     for (uint64_t i = 0; next_undefined(&m, &i, &name, &nlen, err) > 0; i++) {
         lkmpre_symbol_result *s = &results[k++];
         lk_zero(s, sizeof *s);
         s->symbol = (uint32_t)i;
         s->name_offset = (uint32_t)(name - data);
         s->entry = lkmpre_index_lookup(x, (const char *)name, nlen, LKMPRE_LOOKUP_GNU_BLOOM, 0);
-        s->reason = s->entry ? check(x, &m, s->entry, name, nlen, &s->module_crc) : LKMPRE_NOT_EXPORTED_BY_VMLINUX;
+        s->reason = s->entry ? check(x, &m, gpl, s->entry, name, nlen, &s->module_crc) : LKMPRE_NOT_EXPORTED_BY_VMLINUX;
         r->preresolved += s->reason == LKMPRE_RESOLVED;
     }
     r->undefined = (uint32_t)undefined;
