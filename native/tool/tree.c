@@ -1,0 +1,440 @@
+/* lkmpre-tree: preresolves every .ko under a directory with the C core, in place, without a JVM.
+ *
+ *   lkmpre-tree INDEX DIR [--dry-run] [--strip-signature] [-j N]
+ *
+ * INDEX is an index written by `lkmpre index` (or `lkmpre-native index`). Output is the Java CLI's:
+ * one line per module (PRERESV, SKIPPED, REFUSED, FAILED) in sorted path order, names relative to
+ * DIR, then the summary; exit 0, 1 when a module was refused or failed, 2 for a usage or index
+ * error. Compressed modules and re-signing are the Java CLI's (this tool reports them FAILED).
+ *
+ * Modules are patched where they are, writing only what changes, in an order that keeps the file
+ * a correct module at every step (docs/native.md, "lkmpre-tree"):
+ *   1. a stripped signature is cut off (the old module, unsigned);
+ *   2. the tail (grown .shstrtab, undo record, grown section headers) is appended: nothing
+ *      references it yet;
+ *   3. the ELF header is written: the module is marked and has its undo record;
+ *   4. every symbol's st_value, then every symbol's st_shndx: a symbol is SHN_UNDEF (the kernel
+ *      resolves it) until its value is in place.
+ * A run killed in step 4 leaves a marked module with symbols still undefined; the next run sees
+ * that in the undo record and finishes it. A run killed in step 2 leaves unreferenced bytes after
+ * the module (harmless; the next run keeps them). No fsync.
+ */
+#define _XOPEN_SOURCE 700
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "lkmpre.h"
+#include "internal.h"
+
+enum { ST_PRERESV, ST_SKIPPED, ST_REFUSED, ST_FAILED };
+
+typedef struct job {
+    char *path;
+    char *line;
+    int status, fully;
+    uint32_t undefined, preresolved;
+} job;
+
+typedef struct run {
+    const lkmpre_index *index;
+    const char *banner_release;
+    size_t release_len;
+    job *jobs;
+    size_t njobs;
+    atomic_size_t next;
+    size_t root_len;
+    int write, strip;
+} run;
+
+/* Per-thread buffers, grown as needed. */
+typedef struct buffers {
+    uint8_t *data, *out, *pass;
+    size_t data_cap, out_cap, pass_cap;
+    lkmpre_symbol_result *res;
+    size_t res_cap;
+    uint64_t *scratch;
+    size_t scratch_cap;
+} buffers;
+
+static void *grow(void *p, size_t *cap, size_t need, size_t unit) {
+    if (need <= *cap)
+        return p;
+    size_t n = need > 2 * *cap ? need : 2 * *cap;
+    void *q = realloc(p, n * unit);
+    if (!q) {
+        fprintf(stderr, "lkmpre-tree: out of memory\n");
+        exit(2);
+    }
+    *cap = n;
+    return q;
+}
+
+static int pwrite_all(int fd, const uint8_t *buf, size_t len, off_t at) {
+    while (len) {
+        ssize_t n = pwrite(fd, buf, len, at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        buf += n;
+        len -= (size_t)n;
+        at += n;
+    }
+    return 0;
+}
+
+static int read_all(int fd, uint8_t *buf, size_t len) {
+    for (size_t at = 0; at < len;) {
+        ssize_t n = pread(fd, buf + at, len - at, (off_t)at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        at += (size_t)n;
+    }
+    return 0;
+}
+
+/* Parses a buffer the core wrote or accepted; 0 on success. */
+static int open_elf(buffers *b, lk_elf *e, const uint8_t *data, size_t len) {
+    size_t words = lk_elf_scratch_words(data, len);
+    b->scratch = grow(b->scratch, &b->scratch_cap, words, 8);
+    return lk_elf_open(e, data, len, b->scratch, words, NULL) ? -1 : 0;
+}
+
+static int find_symtab(const lk_elf *e, lk_shdr *symtab) {
+    for (uint32_t i = 0; i < e->shnum; i++) {
+        lk_elf_section(e, i, symtab);
+        if (symtab->type == SHT_SYMTAB)
+            return 0;
+    }
+    return -1;
+}
+
+/* The undo record (java/.../module/UndoRecord.java) of a marked module: where its entries are,
+   how many, and the original image length. 0 if present and readable. */
+typedef struct undo {
+    const uint8_t *entries;
+    uint32_t count;
+    uint64_t image_len, shoff, shnum;
+} undo;
+
+static int read_undo(const lk_elf *e, undo *u) {
+    lk_shdr s;
+    if (lk_elf_find(e, ".lkmpre.undo", &s) || s.size < 40 || memcmp(e->data + s.offset, "LKMPUNDO", 8) ||
+        lk_load(e->data + s.offset + 8, 4, 0) != 1)
+        return -1;
+    const uint8_t *r = e->data + s.offset;
+    u->count = (uint32_t)lk_load(r + 12, 4, 0);
+    u->image_len = lk_load(r + 16, 8, 0);
+    u->shoff = lk_load(r + 24, 8, 0);
+    u->shnum = lk_load(r + 32, 4, 0);
+    u->entries = r + 40;
+    return (uint64_t)u->count * 16 <= s.size - 40 && u->image_len <= e->len ? 0 : -1;
+}
+
+static uint64_t symbol_at(const lk_elf *e, const lk_shdr *symtab, uint32_t i) {
+    return symtab->offset + (uint64_t)i * (e->is64 ? 24 : 16);
+}
+
+/* A marked module whose undo record lists a symbol that is not SHN_ABS was cut off in step 4:
+   rebuild the original image into b->pass (the undo record's job) and return its length. */
+static size_t interrupted(buffers *b, const uint8_t *data, size_t len) {
+    lk_elf e;
+    lk_shdr symtab;
+    undo u;
+    if (open_elf(b, &e, data, len) || find_symtab(&e, &symtab) || read_undo(&e, &u))
+        return 0;
+    unsigned entsize = e.is64 ? 24 : 16;
+    int partial = 0;
+    for (uint32_t k = 0; k < u.count; k++) {
+        uint32_t i = (uint32_t)lk_load(u.entries + 16 * k, 4, 0);
+        uint64_t at = symbol_at(&e, &symtab, i);
+        if ((uint64_t)i * entsize >= symtab.size || at + entsize > u.image_len)
+            return 0;
+        partial |= lk_load(data + at + (e.is64 ? 6 : 14), 2, e.msb) != SHN_ABS;
+    }
+    if (!partial)
+        return 0;
+    b->pass = grow(b->pass, &b->pass_cap, u.image_len, 1);
+    uint8_t *o = b->pass;
+    memcpy(o, data, u.image_len);
+    lk_store(o + (e.is64 ? 40 : 32), e.is64 ? 8 : 4, e.msb, u.shoff);
+    lk_store(o + (e.is64 ? 60 : 48), 2, e.msb, u.shnum);
+    for (uint32_t k = 0; k < u.count; k++) {
+        const uint8_t *entry = u.entries + 16 * k;
+        uint8_t *sym = o + symbol_at(&e, &symtab, (uint32_t)lk_load(entry, 4, 0));
+        lk_store(sym + (e.is64 ? 6 : 14), 2, e.msb, lk_load(entry + 4, 2, 0));
+        lk_store(sym + (e.is64 ? 8 : 4), e.is64 ? 8 : 4, e.msb, lk_load(entry + 8, 8, 0));
+    }
+    return u.image_len;
+}
+
+/* Steps 1-4 of the header comment: data (len bytes) is what the file holds now, out (total
+   bytes) what it must hold, res the core's results. */
+static int patch_in_place(buffers *b, int fd, const uint8_t *data, size_t len, const uint8_t *out, size_t total,
+                          const lkmpre_symbol_result *res, uint32_t nres) {
+    lk_elf e;
+    lk_shdr symtab;
+    if (open_elf(b, &e, out, total) || find_symtab(&e, &symtab))
+        return -1;
+    size_t image = (size_t)e.shstrtab.offset; /* the grown name table starts the tail */
+    int marked = len >= e.ehsize && !memcmp(data, out, e.ehsize);
+    if (!marked && len > image && ftruncate(fd, (off_t)image))
+        return -1;
+    if (pwrite_all(fd, out + image, total - image, (off_t)image) || pwrite_all(fd, out, e.ehsize, 0))
+        return -1;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    unsigned entsize = e.is64 ? 24 : 16;
+    for (uint32_t j = 0; j < nres; j++) {
+        if (res[j].reason != LKMPRE_RESOLVED)
+            continue;
+        uint64_t at = symbol_at(&e, &symtab, res[j].symbol);
+        lo = at < lo ? at : lo;
+        hi = at + entsize > hi ? at + entsize : hi;
+    }
+    if (lo >= hi)
+        return 0;
+    size_t span = (size_t)(hi - lo);
+    b->pass = grow(b->pass, &b->pass_cap, span, 1);
+    memcpy(b->pass, data + lo, span);
+    unsigned value = e.is64 ? 8 : 4, value_size = e.is64 ? 8 : 4; /* st_value: offset, size */
+    for (uint32_t j = 0; j < nres; j++) {
+        if (res[j].reason == LKMPRE_RESOLVED) {
+            size_t at = (size_t)(symbol_at(&e, &symtab, res[j].symbol) - lo) + value;
+            memcpy(b->pass + at, out + lo + at, value_size);
+        }
+    }
+    if (pwrite_all(fd, b->pass, span, (off_t)lo) || pwrite_all(fd, out + lo, span, (off_t)lo))
+        return -1;
+    return 0;
+}
+
+static char *format(const char *fmt, const char *path, const char *detail) {
+    size_t n = strlen(fmt) + strlen(path) + strlen(detail) + 1;
+    char *s = malloc(n);
+    if (!s) {
+        fprintf(stderr, "lkmpre-tree: out of memory\n");
+        exit(2);
+    }
+    snprintf(s, n, fmt, path, detail);
+    return s;
+}
+
+static void fail(job *j, const char *name, const char *why) {
+    j->status = ST_FAILED;
+    j->line = format("FAILED  %s (%s)", name, why);
+}
+
+static void process(const run *r, buffers *b, job *j) {
+    const char *name = j->path + r->root_len;
+    size_t n = strlen(j->path);
+    if (n < 3 || strcmp(j->path + n - 3, ".ko")) {
+        fail(j, name, "compressed module: lkmpre preresolve (Java) handles it");
+        return;
+    }
+    int fd = open(j->path, r->write ? O_RDWR : O_RDONLY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st)) {
+        char why[300];
+        snprintf(why, sizeof why, "cannot open: %s", strerror(errno));
+        fail(j, name, why);
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    size_t len = (size_t)st.st_size;
+    b->data = grow(b->data, &b->data_cap, len ? len : 1, 1);
+    if (read_all(fd, b->data, len)) {
+        fail(j, name, "cannot read");
+        close(fd);
+        return;
+    }
+    const uint8_t *module = b->data;
+    size_t module_len = len;
+    lkmpre_module_result m;
+    lkmpre_error err;
+    size_t out_need, res_need;
+    for (;;) {
+        lkmpre_status s;
+        while ((s = lkmpre_preresolve(r->index, module, module_len, r->strip ? LKMPRE_STRIP_SIGNATURE : 0, b->out,
+                                      b->out_cap, &out_need, b->res, b->res_cap, &res_need, &m, &err)) ==
+               LKMPRE_ERR_SPACE) {
+            b->out = grow(b->out, &b->out_cap, out_need, 1);
+            b->res = grow(b->res, &b->res_cap, res_need, sizeof *b->res);
+        }
+        if (s) {
+            fail(j, name, err.message);
+            close(fd);
+            return;
+        }
+        /* A module cut off in step 4 of an earlier run: preresolve its original image again. */
+        if (m.status != LKMPRE_MODULE_ALREADY || !r->write || module != b->data ||
+            (module_len = interrupted(b, b->data, len)) == 0)
+            break;
+        module = b->pass;
+        b->pass = NULL;
+        b->pass_cap = 0;
+    }
+    char detail[64];
+    switch (m.status) {
+    case LKMPRE_MODULE_PRERESOLVED:
+        j->status = ST_PRERESV;
+        j->undefined = m.undefined;
+        j->preresolved = m.preresolved;
+        j->fully = m.undefined == m.preresolved;
+        snprintf(detail, sizeof detail, "%u/%u%s", m.preresolved, m.undefined, j->fully ? " *fully*" : "");
+        j->line = format("PRERESV %s (%s preresolved)", name, detail);
+        if (r->write && patch_in_place(b, fd, b->data, len, b->out, m.out_len, b->res, m.undefined)) {
+            free(j->line);
+            char why[300];
+            snprintf(why, sizeof why, "cannot write %s: %s", j->path, strerror(errno));
+            fail(j, name, why);
+        }
+        break;
+    case LKMPRE_MODULE_ALREADY:
+        j->status = ST_SKIPPED;
+        j->line = format("SKIPPED %s (already preresolved)%s", name, "");
+        break;
+    case LKMPRE_MODULE_REFUSED:
+        j->status = ST_REFUSED;
+        j->line = format("REFUSED %s (%s)", name,
+                         m.refusal == LKMPRE_REFUSED_SIGNED
+                             ? "module signature appended; --strip-signature removes it, and the module then loads "
+                               "unsigned"
+                             : "not for this kernel (lkmpre preresolve says why)");
+        break;
+    default:
+        fail(j, name, err.message);
+    }
+    if (module != b->data)
+        free((void *)module);
+    close(fd);
+}
+
+static void *worker(void *arg) {
+    run *r = arg;
+    buffers b = {0};
+    for (size_t i; (i = atomic_fetch_add(&r->next, 1)) < r->njobs;)
+        process(r, &b, &r->jobs[i]);
+    free(b.data);
+    free(b.out);
+    free(b.pass);
+    free(b.res);
+    free(b.scratch);
+    return NULL;
+}
+
+/* nftw has no user pointer: the walk collects into this, then hands it to the run. */
+static job *walk_jobs;
+static size_t walk_n, walk_cap;
+
+static int visit(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+    (void)st, (void)ftw;
+    size_t n = strlen(path);
+    int ko = (n > 3 && !strcmp(path + n - 3, ".ko")) || (n > 6 && !strcmp(path + n - 6, ".ko.xz")) ||
+             (n > 7 && !strcmp(path + n - 7, ".ko.zst")) || (n > 6 && !strcmp(path + n - 6, ".ko.gz"));
+    if (type != FTW_F || !ko)
+        return 0;
+    walk_jobs = grow(walk_jobs, &walk_cap, walk_n + 1, sizeof *walk_jobs);
+    memset(&walk_jobs[walk_n], 0, sizeof *walk_jobs);
+    walk_jobs[walk_n].path = strdup(path);
+    return walk_jobs[walk_n++].path ? 0 : -1;
+}
+
+static int by_path(const void *a, const void *b) {
+    return strcmp(((const job *)a)->path, ((const job *)b)->path);
+}
+
+int main(int argc, char **argv) {
+    run r = {0};
+    int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), dry = 0;
+    const char *args[2];
+    int nargs = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--dry-run"))
+            dry = 1;
+        else if (!strcmp(argv[i], "--strip-signature"))
+            r.strip = 1;
+        else if (!strcmp(argv[i], "-j") && i + 1 < argc)
+            jobs = atoi(argv[++i]);
+        else if (argv[i][0] != '-' && nargs < 2)
+            args[nargs++] = argv[i];
+        else
+            nargs = 3;
+    }
+    if (nargs != 2 || jobs < 1) {
+        fprintf(stderr, "usage: lkmpre-tree INDEX DIR [--dry-run] [--strip-signature] [-j N]\n");
+        return 2;
+    }
+    r.write = !dry;
+    FILE *f = fopen(args[0], "rb");
+    uint8_t *ibuf = NULL;
+    long ilen = -1;
+    if (f && !fseek(f, 0, SEEK_END) && (ilen = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET)) {
+        ibuf = malloc(ilen ? (size_t)ilen : 1);
+        if (!ibuf || fread(ibuf, 1, (size_t)ilen, f) != (size_t)ilen)
+            ilen = -1;
+    }
+    if (f)
+        fclose(f);
+    static uint64_t handle[32];
+    lkmpre_error err = {"cannot read"};
+    if (ilen < 0 || lkmpre_index_handle_size() > sizeof handle ||
+        lkmpre_index_open(ibuf, (size_t)ilen, handle, sizeof handle, &r.index, &err)) {
+        fprintf(stderr, "lkmpre-tree: %s: %s\n", args[0], err.message);
+        return 2;
+    }
+    struct stat st;
+    if (stat(args[1], &st) || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "lkmpre-tree: %s: not a directory\n", args[1]);
+        return 2;
+    }
+    if (nftw(args[1], visit, 32, FTW_PHYS)) {
+        fprintf(stderr, "lkmpre-tree: %s: cannot walk: %s\n", args[1], strerror(errno));
+        return 2;
+    }
+    qsort(walk_jobs, walk_n, sizeof *walk_jobs, by_path);
+    r.jobs = walk_jobs;
+    r.njobs = walk_n;
+    r.root_len = strlen(args[1]);
+    while (r.root_len > 1 && args[1][r.root_len - 1] == '/')
+        r.root_len--;
+    r.root_len++; /* and the separator after it */
+    pthread_t t[64];
+    int nt = jobs < 64 ? jobs : 64;
+    for (int i = 1; i < nt; i++)
+        if (pthread_create(&t[i], NULL, worker, &r)) {
+            nt = i;
+            break;
+        }
+    worker(&r);
+    for (int i = 1; i < nt; i++)
+        pthread_join(t[i], NULL);
+    size_t count[4] = {0}, fully = 0;
+    uint64_t undefined = 0, preresolved = 0;
+    for (size_t i = 0; i < r.njobs; i++) {
+        job *j = &r.jobs[i];
+        puts(j->line);
+        count[j->status]++;
+        fully += j->status == ST_PRERESV && j->fully;
+        undefined += j->undefined;
+        preresolved += j->preresolved;
+        free(j->line);
+        free(j->path);
+    }
+    printf("lkmpre: %zu modules: %zu preresolved (%zu fully), %zu already preresolved, %zu refused, %zu failed; "
+           "%llu/%llu symbols preresolved\n",
+           r.njobs, count[ST_PRERESV], fully, count[ST_SKIPPED], count[ST_REFUSED], count[ST_FAILED],
+           (unsigned long long)preresolved, (unsigned long long)undefined);
+    free(walk_jobs);
+    free(ibuf);
+    return count[ST_REFUSED] + count[ST_FAILED] ? 1 : 0;
+}
