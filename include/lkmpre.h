@@ -155,6 +155,11 @@ LKMPRE_MUST_CHECK lkmpre_status lkmpre_resolve(const lkmpre_scope *scope, const 
 /* ---- preresolve ------------------------------------------------------------------------ */
 
 #define LKMPRE_STRIP_SIGNATURE 0x1u
+/* For callers that patch the file where it lies: out[0 .. image) is not filled with the module's
+   bytes; only what changes there is written (e_shoff, e_shnum, and each preresolved symbol's
+   st_value and st_shndx); its other bytes are working memory, not output. out from the image's
+   end on (the tail) is complete. The image is the module without the stripped signature. */
+#define LKMPRE_OUT_SPARSE 0x2u
 
 typedef enum lkmpre_module_status {
     LKMPRE_MODULE_PRERESOLVED = 0,

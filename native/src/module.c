@@ -306,7 +306,8 @@ lkmpre_status lkmpre_preresolve(const lkmpre_index *x, const uint8_t *data, size
     if (out_cap < total)
         return lk_fail(err, LKMPRE_ERR_SPACE, "output needs %u bytes", (uint64_t)total);
 
-    lk_copy(out, data, m.image_len);
+    if (!(flags & LKMPRE_OUT_SPARSE))
+        lk_copy(out, data, m.image_len);
     uint8_t *undo = out + names_at + names_len;
     lk_zero(undo, undo_len);
     lk_copy(undo, "LKMPUNDO", 8);

@@ -160,8 +160,21 @@ static int preresolve(const lkmpre_index *x, const unsigned char *m, size_t len)
         res = realloc(res, res_cap * sizeof *res);
     }
     int status = st == LKMPRE_OK ? (int)r.status : -1;
-    if (status == LKMPRE_MODULE_PRERESOLVED)
+    if (status == LKMPRE_MODULE_PRERESOLVED) {
         CHECK(r.out_len <= out_cap && r.preresolved <= r.undefined, "result sizes");
+        /* LKMPRE_OUT_SPARSE: every byte that changed, the tail included, as the full output has it. */
+        unsigned char *sparse = malloc(out_cap);
+        memset(sparse, 0xa5, out_cap);
+        lkmpre_module_result rs;
+        CHECK(lkmpre_preresolve(x, m, len, LKMPRE_STRIP_SIGNATURE | LKMPRE_OUT_SPARSE, sparse, out_cap, &out_need, res,
+                                res_cap, &res_need, &rs, &err) == LKMPRE_OK && rs.out_len == r.out_len,
+              "sparse call");
+        size_t missing = 0;
+        for (size_t i = 0; i < r.out_len; i++)
+            missing += (i >= len || out[i] != m[i]) && sparse[i] != out[i];
+        CHECK(!missing, "sparse output: %zu changed bytes missing", missing);
+        free(sparse);
+    }
     free(out);
     free(res);
     return status;

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "lkmpre.h"
@@ -177,19 +178,27 @@ static size_t interrupted(buffers *b, const uint8_t *data, size_t len) {
     return u.image_len;
 }
 
-/* Steps 1-4 of the header comment: data (len bytes) is what the file holds now, out (total
-   bytes) what it must hold, res the core's results. */
+/* Steps 1-4 of the header comment: data (len bytes) is what the file holds now; out is the core's
+   LKMPRE_OUT_SPARSE output (total bytes): the tail, the new e_shoff and e_shnum, and each
+   preresolved symbol's fields; res says which symbols. */
 static int patch_in_place(buffers *b, int fd, const uint8_t *data, size_t len, const uint8_t *out, size_t total,
                           const lkmpre_symbol_result *res, uint32_t nres) {
     lk_elf e;
     lk_shdr symtab;
-    if (open_elf(b, &e, out, total) || find_symtab(&e, &symtab))
+    if (open_elf(b, &e, data, len) || find_symtab(&e, &symtab))
         return -1;
-    size_t image = (size_t)e.shstrtab.offset; /* the grown name table starts the tail */
-    int marked = len >= e.ehsize && !memcmp(data, out, e.ehsize);
+    unsigned w = e.is64 ? 8 : 4, shoff_at = e.is64 ? 40 : 32, shnum_at = e.is64 ? 60 : 48;
+    /* The tail starts with the grown .shstrtab: its header in the grown table says where. */
+    uint64_t shoff = lk_load(out + shoff_at, w, e.msb);
+    size_t image = (size_t)lk_load(out + shoff + (uint64_t)e.shstrndx * e.shentsize + (e.is64 ? 24 : 16), w, e.msb);
+    uint8_t header[64];
+    memcpy(header, data, e.ehsize);
+    memcpy(header + shoff_at, out + shoff_at, w);
+    memcpy(header + shnum_at, out + shnum_at, 2);
+    int marked = !memcmp(header, data, e.ehsize);
     if (!marked && len > image && ftruncate(fd, (off_t)image))
         return -1;
-    if (pwrite_all(fd, out + image, total - image, (off_t)image) || pwrite_all(fd, out, e.ehsize, 0))
+    if (pwrite_all(fd, out + image, total - image, (off_t)image) || pwrite_all(fd, header, e.ehsize, 0))
         return -1;
     uint64_t lo = UINT64_MAX, hi = 0;
     unsigned entsize = e.is64 ? 24 : 16;
@@ -205,15 +214,17 @@ static int patch_in_place(buffers *b, int fd, const uint8_t *data, size_t len, c
     size_t span = (size_t)(hi - lo);
     b->pass = grow(b->pass, &b->pass_cap, span, 1);
     memcpy(b->pass, data + lo, span);
-    unsigned value = e.is64 ? 8 : 4, value_size = e.is64 ? 8 : 4; /* st_value: offset, size */
-    for (uint32_t j = 0; j < nres; j++) {
-        if (res[j].reason == LKMPRE_RESOLVED) {
-            size_t at = (size_t)(symbol_at(&e, &symtab, res[j].symbol) - lo) + value;
-            memcpy(b->pass + at, out + lo + at, value_size);
+    unsigned value = e.is64 ? 8 : 4, shndx = e.is64 ? 6 : 14; /* field offsets; st_value is w bytes */
+    for (int field = 0; field < 2; field++) {
+        for (uint32_t j = 0; j < nres; j++) {
+            if (res[j].reason == LKMPRE_RESOLVED) {
+                uint64_t at = symbol_at(&e, &symtab, res[j].symbol) + (field ? shndx : value);
+                memcpy(b->pass + (at - lo), out + at, field ? 2 : w);
+            }
         }
+        if (pwrite_all(fd, b->pass, span, (off_t)lo))
+            return -1;
     }
-    if (pwrite_all(fd, b->pass, span, (off_t)lo) || pwrite_all(fd, out + lo, span, (off_t)lo))
-        return -1;
     return 0;
 }
 
@@ -252,19 +263,21 @@ static void process(const run *r, buffers *b, job *j) {
     }
     size_t len = (size_t)st.st_size;
     b->data = grow(b->data, &b->data_cap, len ? len : 1, 1);
-    if (read_all(fd, b->data, len)) {
+    uint8_t *data = b->data;
+    if (read_all(fd, data, len)) {
         fail(j, name, "cannot read");
         close(fd);
         return;
     }
-    const uint8_t *module = b->data;
+    const uint8_t *module = data;
     size_t module_len = len;
     lkmpre_module_result m;
     lkmpre_error err;
     size_t out_need, res_need;
+    uint32_t flags = (r->strip ? LKMPRE_STRIP_SIGNATURE : 0) | LKMPRE_OUT_SPARSE;
     for (;;) {
         lkmpre_status s;
-        while ((s = lkmpre_preresolve(r->index, module, module_len, r->strip ? LKMPRE_STRIP_SIGNATURE : 0, b->out,
+        while ((s = lkmpre_preresolve(r->index, module, module_len, flags, b->out,
                                       b->out_cap, &out_need, b->res, b->res_cap, &res_need, &m, &err)) ==
                LKMPRE_ERR_SPACE) {
             b->out = grow(b->out, &b->out_cap, out_need, 1);
@@ -272,12 +285,11 @@ static void process(const run *r, buffers *b, job *j) {
         }
         if (s) {
             fail(j, name, err.message);
-            close(fd);
-            return;
+            goto done;
         }
         /* A module cut off in step 4 of an earlier run: preresolve its original image again. */
-        if (m.status != LKMPRE_MODULE_ALREADY || !r->write || module != b->data ||
-            (module_len = interrupted(b, b->data, len)) == 0)
+        if (m.status != LKMPRE_MODULE_ALREADY || !r->write || module != data ||
+            (module_len = interrupted(b, data, len)) == 0)
             break;
         module = b->pass;
         b->pass = NULL;
@@ -292,7 +304,7 @@ static void process(const run *r, buffers *b, job *j) {
         j->fully = m.undefined == m.preresolved;
         snprintf(detail, sizeof detail, "%u/%u%s", m.preresolved, m.undefined, j->fully ? " *fully*" : "");
         j->line = format("PRERESV %s (%s preresolved)", name, detail);
-        if (r->write && patch_in_place(b, fd, b->data, len, b->out, m.out_len, b->res, m.undefined)) {
+        if (r->write && patch_in_place(b, fd, data, len, b->out, m.out_len, b->res, m.undefined)) {
             free(j->line);
             char why[300];
             snprintf(why, sizeof why, "cannot write %s: %s", j->path, strerror(errno));
@@ -314,7 +326,8 @@ static void process(const run *r, buffers *b, job *j) {
     default:
         fail(j, name, err.message);
     }
-    if (module != b->data)
+done:
+    if (module != data)
         free((void *)module);
     close(fd);
 }
