@@ -1,6 +1,6 @@
 /* lkmpre-tree: preresolves every .ko under a directory with the C core, in place, without a JVM.
  *
- *   lkmpre-tree INDEX DIR [--dry-run] [--strip-signature] [-j N]
+ *   lkmpre-tree INDEX DIR [--dry-run] [--strip-signature] [--assume-nokaslr] [-j N]
  *
  * INDEX is an index written by `lkmpre index` (or `lkmpre-native index`). Output is the Java CLI's:
  * one line per module (PRERESV, SKIPPED, REFUSED, FAILED) in sorted path order, names relative to
@@ -16,8 +16,11 @@
  *   4. every symbol's st_value, then every symbol's st_shndx: a symbol is SHN_UNDEF (the kernel
  *      resolves it) until its value is in place.
  * A run killed in step 4 leaves a marked module with symbols still undefined; the next run sees
- * that in the undo record and finishes it. A run killed in step 2 leaves unreferenced bytes after
- * the module (harmless; the next run keeps them). No fsync.
+ * that in the undo record and finishes it. One killed after step 2 leaves the whole tail
+ * unreferenced: the next run recognizes it by its undo record and writes over it. Only a kill
+ * inside step 2's write (between two pages of the tail) leaves stray bytes that the next run
+ * keeps after the module: harmless to every ELF reader, but that module's bytes then differ from
+ * an uninterrupted run's. No fsync: a crash of the machine is not covered.
  */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
@@ -178,6 +181,27 @@ static size_t interrupted(buffers *b, const uint8_t *data, size_t len) {
     return u.image_len;
 }
 
+/* An unmarked module followed by a whole tail that nothing references was cut off between steps 2
+   and 3: the tail's undo record (the last section header) names this header's table and the image
+   length. Returns that length, or 0. */
+static size_t stale_tail(buffers *b, const uint8_t *data, size_t len) {
+    lk_elf e;
+    if (open_elf(b, &e, data, len) || len < e.shentsize)
+        return 0;
+    lk_elf last = e;
+    last.shoff = len - e.shentsize;
+    lk_shdr s;
+    lk_elf_section(&last, 0, &s);
+    if (s.type != SHT_PROGBITS || s.size < 40 || s.offset > len || s.size > len - s.offset ||
+        memcmp(data + s.offset, "LKMPUNDO", 8) || lk_load(data + s.offset + 8, 4, 0) != 1)
+        return 0;
+    const uint8_t *r = data + s.offset;
+    uint64_t image = lk_load(r + 16, 8, 0);
+    return image < len && image <= s.offset && lk_load(r + 24, 8, 0) == e.shoff && lk_load(r + 32, 4, 0) == e.shnum
+               ? (size_t)image
+               : 0;
+}
+
 /* Steps 1-4 of the header comment: data (len bytes) is what the file holds now; out is the core's
    LKMPRE_OUT_SPARSE output (total bytes): the tail, the new e_shoff and e_shnum, and each
    preresolved symbol's fields; res says which symbols. */
@@ -270,7 +294,9 @@ static void process(const run *r, buffers *b, job *j) {
         return;
     }
     const uint8_t *module = data;
-    size_t module_len = len;
+    size_t module_len = len, image = stale_tail(b, data, len);
+    if (image)
+        module_len = image;
     lkmpre_module_result m;
     lkmpre_error err;
     size_t out_need, res_need;
@@ -288,7 +314,7 @@ static void process(const run *r, buffers *b, job *j) {
             goto done;
         }
         /* A module cut off in step 4 of an earlier run: preresolve its original image again. */
-        if (m.status != LKMPRE_MODULE_ALREADY || !r->write || module != data ||
+        if (m.status != LKMPRE_MODULE_ALREADY || !r->write || module != data || image ||
             (module_len = interrupted(b, data, len)) == 0)
             break;
         module = b->pass;
@@ -321,7 +347,10 @@ static void process(const run *r, buffers *b, job *j) {
                          m.refusal == LKMPRE_REFUSED_SIGNED
                              ? "module signature appended; --strip-signature removes it, and the module then loads "
                                "unsigned"
-                             : "not for this kernel (lkmpre preresolve says why)");
+                         : m.refusal == LKMPRE_REFUSED_CLASS   ? "module's ELF class is not the kernel's"
+                         : m.refusal == LKMPRE_REFUSED_MACHINE ? "module's machine is not the kernel's"
+                                                               : "module is built for another kernel release: its "
+                                                                 "addresses would be wrong");
         break;
     default:
         fail(j, name, err.message);
@@ -368,12 +397,14 @@ static int by_path(const void *a, const void *b) {
 
 int main(int argc, char **argv) {
     run r = {0};
-    int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), dry = 0;
+    int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), dry = 0, nokaslr = 0;
     const char *args[2];
     int nargs = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--dry-run"))
             dry = 1;
+        else if (!strcmp(argv[i], "--assume-nokaslr"))
+            nokaslr = 1;
         else if (!strcmp(argv[i], "--strip-signature"))
             r.strip = 1;
         else if (!strcmp(argv[i], "-j") && i + 1 < argc)
@@ -384,7 +415,7 @@ int main(int argc, char **argv) {
             nargs = 3;
     }
     if (nargs != 2 || jobs < 1) {
-        fprintf(stderr, "usage: lkmpre-tree INDEX DIR [--dry-run] [--strip-signature] [-j N]\n");
+        fprintf(stderr, "usage: lkmpre-tree INDEX DIR [--dry-run] [--strip-signature] [--assume-nokaslr] [-j N]\n");
         return 2;
     }
     r.write = !dry;
@@ -403,6 +434,11 @@ int main(int argc, char **argv) {
     if (ilen < 0 || lkmpre_index_handle_size() > sizeof handle ||
         lkmpre_index_open(ibuf, (size_t)ilen, handle, sizeof handle, &r.index, &err)) {
         fprintf(stderr, "lkmpre-tree: %s: %s\n", args[0], err.message);
+        return 2;
+    }
+    if ((lkmpre_index_flags(r.index) & LKMPRE_INDEX_KASLR) && !nokaslr) {
+        fprintf(stderr, "lkmpre-tree: %s: kernel is built with CONFIG_RANDOMIZE_BASE=y (KASLR): absolute addresses "
+                        "move at boot; boot it with 'nokaslr' and pass --assume-nokaslr\n", args[0]);
         return 2;
     }
     struct stat st;

@@ -1,0 +1,178 @@
+package org.lkmpre.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.lkmpre.elf.ElfFile;
+import org.lkmpre.elf.Section;
+
+/**
+ * {@code lkmpre-tree} (native/tool/tree.c), the C core over a whole tree without a JVM: it writes
+ * what the Java CLI writes, byte for byte and line for line, and finishes what a killed run left.
+ * RealKernelTreeTest runs it on the Debian tree, killed at random moments.
+ */
+class TreeToolTest {
+    @TempDir
+    Path tmp;
+
+    /** What one run of the tool printed and returned. */
+    record Run(int status, List<String> lines, String err) {
+    }
+
+    static Run tree(String... args) throws Exception {
+        Path tool = Path.of(System.getProperty("lkmpre.native.build"), "lkmpre-tree");
+        assertTrue(Files.isExecutable(tool), tool + " missing: make -C native");
+        List<String> cmd = new ArrayList<>(List.of(tool.toString()));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        return new Run(p.waitFor(), new String(out, StandardCharsets.UTF_8).lines().toList(), err);
+    }
+
+    private static Path modules() {
+        return CliRun.fixtures().resolve("root/lib/modules/6.1.0-lkmpre-fixture/kernel");
+    }
+
+    private static String vmlinux() {
+        return CliRun.fixtures().resolve("boot/vmlinux").toString();
+    }
+
+    private Path index() {
+        Path idx = tmp.resolve("fixture.lkmidx");
+        CliRun run = CliRun.of("index", "--kernel", vmlinux(), "-o", idx.toString());
+        assertEquals(0, run.status(), run.err());
+        return idx;
+    }
+
+    /** The tool names refusals other than a signature less precisely than the CLI: compare the word and path. */
+    private static List<String> comparable(List<String> lines) {
+        return lines.stream().map(l -> l.startsWith("REFUSED ") && !l.contains("signature")
+                ? l.substring(0, l.indexOf(" (")) : l).toList();
+    }
+
+    @Test
+    void writesWhatTheJavaCliWrites() throws Exception {
+        Path java = tmp.resolve("java");
+        Path c = tmp.resolve("c");
+        CliRun.copyTree(modules(), java);
+        CliRun.copyTree(modules(), c);
+        Map<String, String> before = CliRun.digests(c);
+        for (int round = 0; round < 2; round++) {
+            CliRun expected = CliRun.of("preresolve", "--backend", "java", "--kernel", vmlinux(), "--strip-signature", "-q",
+                    java.toString());
+            Run got = tree(index().toString(), c.toString(), "--strip-signature");
+            assertEquals(expected.status(), got.status(), got.err());
+            assertEquals(comparable(expected.lines()), comparable(got.lines()));
+            assertEquals(CliRun.digests(java), CliRun.digests(c), "round " + round);
+        }
+        assertTrue(CliRun.digests(c).entrySet().stream().filter(e -> !e.getValue().equals(before.get(e.getKey()))).count() >= 8,
+                "modules rewritten");
+        assertTrue(tree(index().toString(), c.toString()).lines().stream().anyMatch(l -> l.startsWith("SKIPPED ")));
+    }
+
+    @Test
+    void dryRunWritesNothingAndSignaturesNeedConsent() throws Exception {
+        Path c = tmp.resolve("c");
+        CliRun.copyTree(modules(), c);
+        Map<String, String> before = CliRun.digests(c);
+        Run dry = tree(index().toString(), c.toString(), "--dry-run");
+        assertEquals(1, dry.status(), "fx_signed and fx_other_kernel are refused");
+        assertTrue(dry.lines().contains("REFUSED drivers/fx/fx_signed.ko (module signature appended; --strip-signature"
+                + " removes it, and the module then loads unsigned)"), dry.lines().toString());
+        assertTrue(dry.lines().contains("PRERESV drivers/fx/fx_good.ko (8/8 *fully* preresolved)"), dry.lines().toString());
+        assertTrue(dry.lines().contains("REFUSED drivers/fx/fx_other_kernel.ko (module is built for another kernel release:"
+                + " its addresses would be wrong)"), dry.lines().toString());
+        assertEquals(before, CliRun.digests(c));
+    }
+
+    @Test
+    void badArgumentsExitTwoWithOneLine() throws Exception {
+        Path idx = index();
+        Run missing = tree(tmp.resolve("none.lkmidx").toString(), tmp.toString());
+        assertEquals(2, missing.status());
+        assertTrue(missing.err().startsWith("lkmpre-tree: " + tmp.resolve("none.lkmidx")), missing.err());
+        Run notIndex = tree(vmlinux(), tmp.toString());
+        assertEquals(2, notIndex.status());
+        assertEquals(1, notIndex.err().lines().count(), notIndex.err());
+        Run noDir = tree(idx.toString(), tmp.resolve("nowhere").toString());
+        assertEquals(2, noDir.status());
+        assertTrue(noDir.err().contains("not a directory"), noDir.err());
+        assertEquals(2, tree(idx.toString()).status(), "usage");
+
+        Path config = tmp.resolve("kaslr.config");
+        Files.writeString(config, "CONFIG_RANDOMIZE_BASE=y\n");
+        Path kaslr = tmp.resolve("kaslr.lkmidx");
+        assertEquals(0, CliRun.of("index", "--kernel", vmlinux(), "--config", config.toString(), "-o", kaslr.toString()).status());
+        Path c = tmp.resolve("c");
+        CliRun.copyTree(modules(), c);
+        Run refused = tree(kaslr.toString(), c.toString());
+        assertEquals(2, refused.status());
+        assertTrue(refused.err().contains("--assume-nokaslr"), refused.err());
+        assertEquals(1, tree(kaslr.toString(), c.toString(), "--assume-nokaslr").status(), "runs, fx_signed refused");
+    }
+
+    /**
+     * The states a kill can leave, built by hand from the original module and the finished one:
+     * each must come out of the next run as the finished module.
+     */
+    @Test
+    void finishesWhatAKilledRunLeft() throws Exception {
+        Path idx = index();
+        Path dir = tmp.resolve("one");
+        Files.createDirectories(dir);
+        Path module = dir.resolve("fx_good.ko");
+        byte[] original = Files.readAllBytes(modules().resolve("drivers/fx/fx_good.ko"));
+        Files.write(module, original);
+        assertEquals(0, tree(idx.toString(), dir.toString()).status());
+        byte[] finished = Files.readAllBytes(module);
+        assertTrue(finished.length > original.length);
+
+        Section symtab = ElfFile.parse("fx_good.ko", original).symbolTable().orElseThrow();
+        byte[] tailOnly = Arrays.copyOf(original, finished.length); // step 2 done
+        System.arraycopy(finished, original.length, tailOnly, original.length, finished.length - original.length);
+        byte[] marked = tailOnly.clone(); // step 3 done
+        System.arraycopy(finished, 0, marked, 0, 64);
+        byte[] values = marked.clone(); // step 4: every st_value, no st_shndx
+        byte[] half = marked.clone(); // step 4: some symbols whole
+        int changed = 0;
+        for (long at = symtab.offset(); at < symtab.offset() + symtab.size(); at += 24) {
+            int a = (int) at;
+            if (!Arrays.equals(original, a, a + 24, finished, a, a + 24)) {
+                System.arraycopy(finished, a + 8, values, a + 8, 8);
+                if (changed++ % 2 == 0) {
+                    System.arraycopy(finished, a, half, a, 24);
+                }
+            }
+        }
+        assertTrue(changed >= 2, changed + " symbols changed");
+        for (byte[] state : List.of(tailOnly, marked, values, half)) {
+            Files.write(module, state);
+            Run run = tree(idx.toString(), dir.toString());
+            assertEquals(List.of("PRERESV fx_good.ko (8/8 *fully* preresolved)"), run.lines().subList(0, 1), run.err());
+            assertArrayEquals(finished, Files.readAllBytes(module));
+        }
+        assertTrue(tree(idx.toString(), dir.toString()).lines().get(0).startsWith("SKIPPED "), "and done once finished");
+
+        // A kill inside the tail's write: the stray bytes stay, the module is still patched right.
+        byte[] torn = Arrays.copyOf(original, original.length + 100);
+        System.arraycopy(finished, original.length, torn, original.length, 100);
+        Files.write(module, torn);
+        assertEquals(0, tree(idx.toString(), dir.toString()).status());
+        byte[] after = Files.readAllBytes(module);
+        int from = (int) symtab.offset();
+        int to = (int) (symtab.offset() + symtab.size());
+        assertArrayEquals(Arrays.copyOfRange(finished, from, to), Arrays.copyOfRange(after, from, to));
+        assertTrue(ElfFile.parse("fx_good.ko", after).section(".preresolved").isPresent());
+    }
+}
