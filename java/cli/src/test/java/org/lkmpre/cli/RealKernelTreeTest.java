@@ -293,6 +293,63 @@ class RealKernelTreeTest {
         assertTrue(compared > 4000, "compared " + compared);
     }
 
+    /**
+     * lkmpre-tree, the C core over the tree with threads and in-place writes: every module and
+     * every line as the Java CLI wrote them. Then SIGKILL at random moments: each killed run
+     * leaves modules a later run turns into the same bytes (at most one per worker per kill may
+     * keep stray bytes from a torn tail write, with the same symbols).
+     */
+    @Test
+    void treeToolWritesWhatTheJavaCliWritesAndSurvivesKills() throws Exception {
+        Path idx = tmp.resolve("tree.lkmidx");
+        assertEquals(0, CliRun.of("index", "--kernel", vmlinuz.toString(), "-o", idx.toString()).status());
+        Path fromJava = patchedRoot.resolve("lib/modules/" + release + "/kernel");
+        Map<String, String> expected = CliRun.digests(fromJava);
+        Path c = tmp.resolve("tree-tool");
+        CliRun.copyTree(modules.resolve("kernel"), c);
+        long start = System.nanoTime();
+        TreeToolTest.Run full = TreeToolTest.tree(idx.toString(), c.toString(), "--strip-signature", "--assume-nokaslr");
+        long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertEquals(0, full.status(), full.err());
+        assertEquals(run.lines(), full.lines());
+        assertEquals(expected, CliRun.digests(c));
+
+        Map<String, String> original = CliRun.digests(modules.resolve("kernel"));
+        java.util.Random random = new java.util.Random(20261203);
+        int midTree = 0;
+        for (int trial = 0; trial < 6; trial++) {
+            Path t = tmp.resolve("kill" + trial);
+            CliRun.copyTree(modules.resolve("kernel"), t);
+            Process p = new ProcessBuilder(Path.of(System.getProperty("lkmpre.native.build"), "lkmpre-tree").toString(),
+                    idx.toString(), t.toString(), "--strip-signature", "--assume-nokaslr")
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Thread.sleep(random.nextInt((int) Math.max(1, millis)));
+            p.destroyForcibly();
+            p.waitFor();
+            Map<String, String> killed = CliRun.digests(t);
+            long done = killed.keySet().stream().filter(k -> killed.get(k).equals(expected.get(k))).count();
+            long between = killed.keySet().stream().filter(k -> !killed.get(k).equals(expected.get(k))
+                    && !killed.get(k).equals(original.get(k))).count();
+            midTree += done > 0 && done < expected.size() ? 1 : 0;
+            TreeToolTest.Run again = TreeToolTest.tree(idx.toString(), t.toString(), "--strip-signature", "--assume-nokaslr");
+            assertEquals(0, again.status(), again.err());
+            Map<String, String> got = CliRun.digests(t);
+            List<String> differ = got.keySet().stream().filter(k -> !got.get(k).equals(expected.get(k))).toList();
+            assertTrue(differ.size() <= 2, "trial " + trial + ": " + differ);
+            for (String rel : differ) {
+                byte[] want = Files.readAllBytes(fromJava.resolve(rel));
+                byte[] have = Files.readAllBytes(t.resolve(rel));
+                org.lkmpre.elf.Section symtab = org.lkmpre.elf.ElfFile.parse(rel, want).symbolTable().orElseThrow();
+                int from = (int) symtab.offset();
+                int to = (int) (symtab.offset() + symtab.size());
+                assertTrue(java.util.Arrays.equals(want, from, to, have, from, to), rel + ": symbols differ");
+            }
+            System.out.printf("lkmpre-tree kill trial %d (full run %d ms): killed with %d modules done, %d part-written;"
+                    + " after the next run %d with stray bytes%n", trial, millis, done, between, differ.size());
+        }
+        assertTrue(midTree > 0, "no kill landed in the middle of the tree");
+    }
+
     private List<String> patchedModules() throws IOException {
         try (Stream<Path> s = Files.walk(patchedRoot.resolve("lib/modules/" + release + "/kernel"))) {
             return s.filter(p -> p.toString().endsWith(".ko")).map(Path::toString).sorted().toList();
