@@ -139,12 +139,15 @@ lkmpre_status lk_elf_open(lk_elf *e, const uint8_t *data, size_t len, uint64_t *
     scratch[2 * n] = 0, scratch[2 * n + 1] = e->ehsize, n++;
     scratch[2 * n] = e->shoff, scratch[2 * n + 1] = e->shoff + (uint64_t)e->shnum * e->shentsize, n++;
     const uint8_t *names = data + e->shstrtab.offset;
+    /* A table that ends in NUL terminates every name in it: then no name needs the walk. */
+    int terminated = e->shstrtab.size && names[e->shstrtab.size - 1] == 0;
     for (uint32_t i = 0; i < e->shnum; i++) {
         lk_shdr s;
         lk_elf_section(e, i, &s);
         if (s.name >= e->shstrtab.size)
             return lk_fail(err, LKMPRE_ERR_FORMAT, "section %u name offset outside the section name table", (uint64_t)i);
-        if (lk_strnlen((const char *)names + s.name, e->shstrtab.size - s.name) == e->shstrtab.size - s.name)
+        if (!terminated &&
+            lk_strnlen((const char *)names + s.name, e->shstrtab.size - s.name) == e->shstrtab.size - s.name)
             return lk_fail(err, LKMPRE_ERR_FORMAT, "name of section %u is not NUL-terminated", (uint64_t)i);
         if (s.type != SHT_NOBITS && !lk_in(e, s.offset, s.size))
             return lk_fail(err, LKMPRE_ERR_FORMAT, "section %u lies outside the file", (uint64_t)i);

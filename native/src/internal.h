@@ -33,14 +33,30 @@ int lk_compare(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 /* Sets err->message from a format with %s, %u (uint64_t) and %x (uint64_t) only. */
 lkmpre_status lk_fail(lkmpre_error *err, lkmpre_status status, const char *fmt, ...);
 
-/* Little- and big-endian loads and stores on raw bytes (no alignment assumed). Inline, so that
-   the compiler unrolls them for the constant sizes every caller passes. */
+/* Little- and big-endian loads and stores on raw bytes (no alignment assumed). Inline and spelled
+   out per size, so that compilers turn each load into one machine load (and a byte swap). */
+#define LK_LE(i) ((uint64_t)p[i] << (8 * (i)))
+#define LK_BE(i, n) ((uint64_t)p[i] << (8 * ((n) - 1 - (i))))
 static inline uint64_t lk_load(const uint8_t *p, unsigned size, int msb) {
-    uint64_t v = 0;
-    for (unsigned i = 0; i < size; i++)
-        v |= (uint64_t)p[i] << (8 * (msb ? size - 1 - i : i));
-    return v;
+    switch (size * 2 + (msb != 0)) {
+    case 4: return LK_LE(0) | LK_LE(1);
+    case 5: return LK_BE(0, 2) | LK_BE(1, 2);
+    case 8: return LK_LE(0) | LK_LE(1) | LK_LE(2) | LK_LE(3);
+    case 9: return LK_BE(0, 4) | LK_BE(1, 4) | LK_BE(2, 4) | LK_BE(3, 4);
+    case 16: return LK_LE(0) | LK_LE(1) | LK_LE(2) | LK_LE(3) | LK_LE(4) | LK_LE(5) | LK_LE(6) | LK_LE(7);
+    case 17:
+        return LK_BE(0, 8) | LK_BE(1, 8) | LK_BE(2, 8) | LK_BE(3, 8) | LK_BE(4, 8) | LK_BE(5, 8) | LK_BE(6, 8) |
+               LK_BE(7, 8);
+    default: {
+        uint64_t v = 0;
+        for (unsigned i = 0; i < size; i++)
+            v |= (uint64_t)p[i] << (8 * (msb ? size - 1 - i : i));
+        return v;
+    }
+    }
 }
+#undef LK_LE
+#undef LK_BE
 
 static inline void lk_store(uint8_t *p, unsigned size, int msb, uint64_t v) {
     for (unsigned i = 0; i < size; i++)

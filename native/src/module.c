@@ -72,7 +72,7 @@ static int version_of(const module *m, const uint8_t *name, size_t len, uint64_t
         /* name has no NUL and parse() saw every entry's, so this is strnlen(n) == len && equal,
            without the strnlen: the walk runs once per symbol checked, over every entry. */
         const uint8_t *n = m->e.data + at + w;
-        if (len < MODVERSION_SIZE - w && n[len] == 0 && lk_bytes_equal(n, name, len)) {
+        if (len < MODVERSION_SIZE - w && n[0] == name[0] && n[len] == 0 && lk_bytes_equal(n, name, len)) {
             *crc = lk_load(m->e.data + at, w, m->e.msb);
             return 1;
         }

@@ -122,6 +122,42 @@ static int find_symtab(const lk_elf *e, lk_shdr *symtab) {
     return -1;
 }
 
+/* The header facts patching needs, read with bounds checks but without lk_elf_open's full
+   validation: the core has validated these bytes already (or written them). */
+typedef struct layout {
+    int is64, msb;
+    unsigned w, ehsize, shentsize, shoff_at, shnum_at;
+    uint64_t shoff, shnum, shstrndx;
+} layout;
+
+static int read_layout(const uint8_t *d, size_t len, layout *l) {
+    if (len < 64 || memcmp(d, "\177ELF", 4) || (d[4] != 1 && d[4] != 2) || (d[5] != 1 && d[5] != 2))
+        return -1;
+    l->is64 = d[4] == 2;
+    l->msb = d[5] == 2;
+    l->w = l->is64 ? 8 : 4;
+    l->ehsize = l->is64 ? 64 : 52;
+    l->shoff_at = l->is64 ? 40 : 32;
+    l->shnum_at = l->is64 ? 60 : 48;
+    l->shoff = lk_load(d + l->shoff_at, l->w, l->msb);
+    l->shentsize = (unsigned)lk_load(d + (l->is64 ? 58 : 46), 2, l->msb);
+    l->shnum = lk_load(d + l->shnum_at, 2, l->msb);
+    l->shstrndx = lk_load(d + (l->is64 ? 62 : 50), 2, l->msb);
+    return l->shentsize == (l->is64 ? 64u : 40u) && l->shoff <= len && l->shnum * l->shentsize <= len - l->shoff ? 0
+                                                                                                             : -1;
+}
+
+/* sh_type, sh_offset and sh_size of the section header at h. */
+static uint64_t sh_type(const layout *l, const uint8_t *h) {
+    return lk_load(h + 4, 4, l->msb);
+}
+static uint64_t sh_offset(const layout *l, const uint8_t *h) {
+    return lk_load(h + (l->is64 ? 24 : 16), l->w, l->msb);
+}
+static uint64_t sh_size(const layout *l, const uint8_t *h) {
+    return lk_load(h + (l->is64 ? 32 : 20), l->w, l->msb);
+}
+
 /* The undo record (java/.../module/UndoRecord.java) of a marked module: where its entries are,
    how many, and the original image length. 0 if present and readable. */
 typedef struct undo {
@@ -184,22 +220,18 @@ static size_t interrupted(buffers *b, const uint8_t *data, size_t len) {
 /* An unmarked module followed by a whole tail that nothing references was cut off between steps 2
    and 3: the tail's undo record (the last section header) names this header's table and the image
    length. Returns that length, or 0. */
-static size_t stale_tail(buffers *b, const uint8_t *data, size_t len) {
-    lk_elf e;
-    if (open_elf(b, &e, data, len) || len < e.shentsize)
+static size_t stale_tail(const uint8_t *data, size_t len) {
+    layout l;
+    if (read_layout(data, len, &l))
         return 0;
-    lk_elf last = e;
-    last.shoff = len - e.shentsize;
-    lk_shdr s;
-    lk_elf_section(&last, 0, &s);
-    if (s.type != SHT_PROGBITS || s.size < 40 || s.offset > len || s.size > len - s.offset ||
-        memcmp(data + s.offset, "LKMPUNDO", 8) || lk_load(data + s.offset + 8, 4, 0) != 1)
+    const uint8_t *h = data + len - l.shentsize;
+    uint64_t at = sh_offset(&l, h), size = sh_size(&l, h);
+    if (sh_type(&l, h) != SHT_PROGBITS || size < 40 || at > len || size > len - at ||
+        memcmp(data + at, "LKMPUNDO", 8) || lk_load(data + at + 8, 4, 0) != 1)
         return 0;
-    const uint8_t *r = data + s.offset;
+    const uint8_t *r = data + at;
     uint64_t image = lk_load(r + 16, 8, 0);
-    return image < len && image <= s.offset && lk_load(r + 24, 8, 0) == e.shoff && lk_load(r + 32, 4, 0) == e.shnum
-               ? (size_t)image
-               : 0;
+    return image <= at && lk_load(r + 24, 8, 0) == l.shoff && lk_load(r + 32, 4, 0) == l.shnum ? (size_t)image : 0;
 }
 
 /* Steps 1-4 of the header comment: data (len bytes) is what the file holds now; out is the core's
@@ -207,43 +239,52 @@ static size_t stale_tail(buffers *b, const uint8_t *data, size_t len) {
    preresolved symbol's fields; res says which symbols. */
 static int patch_in_place(buffers *b, int fd, const uint8_t *data, size_t len, const uint8_t *out, size_t total,
                           const lkmpre_symbol_result *res, uint32_t nres) {
-    lk_elf e;
-    lk_shdr symtab;
-    if (open_elf(b, &e, data, len) || find_symtab(&e, &symtab))
+    layout l;
+    if (read_layout(data, len, &l))
         return -1;
-    unsigned w = e.is64 ? 8 : 4, shoff_at = e.is64 ? 40 : 32, shnum_at = e.is64 ? 60 : 48;
+    uint64_t symtab = UINT64_MAX;
+    for (uint64_t i = 0; i < l.shnum && symtab == UINT64_MAX; i++) {
+        const uint8_t *h = data + l.shoff + i * l.shentsize;
+        if (sh_type(&l, h) == SHT_SYMTAB)
+            symtab = sh_offset(&l, h);
+    }
     /* The tail starts with the grown .shstrtab: its header in the grown table says where. */
-    uint64_t shoff = lk_load(out + shoff_at, w, e.msb);
-    size_t image = (size_t)lk_load(out + shoff + (uint64_t)e.shstrndx * e.shentsize + (e.is64 ? 24 : 16), w, e.msb);
-    uint8_t header[64];
-    memcpy(header, data, e.ehsize);
-    memcpy(header + shoff_at, out + shoff_at, w);
-    memcpy(header + shnum_at, out + shnum_at, 2);
-    int marked = !memcmp(header, data, e.ehsize);
-    if (!marked && len > image && ftruncate(fd, (off_t)image))
+    uint64_t shoff = lk_load(out + l.shoff_at, l.w, l.msb);
+    if (symtab == UINT64_MAX || l.shstrndx >= l.shnum || shoff > total ||
+        (l.shstrndx + 1) * l.shentsize > total - shoff)
         return -1;
-    if (pwrite_all(fd, out + image, total - image, (off_t)image) || pwrite_all(fd, header, e.ehsize, 0))
+    size_t image = (size_t)sh_offset(&l, out + shoff + l.shstrndx * l.shentsize);
+    uint8_t header[64];
+    memcpy(header, data, l.ehsize);
+    memcpy(header + l.shoff_at, out + l.shoff_at, l.w);
+    memcpy(header + l.shnum_at, out + l.shnum_at, 2);
+    int marked = !memcmp(header, data, l.ehsize);
+    if (image > total || (!marked && len > image && ftruncate(fd, (off_t)image)))
+        return -1;
+    if (pwrite_all(fd, out + image, total - image, (off_t)image) || pwrite_all(fd, header, l.ehsize, 0))
         return -1;
     uint64_t lo = UINT64_MAX, hi = 0;
-    unsigned entsize = e.is64 ? 24 : 16;
+    unsigned entsize = l.is64 ? 24 : 16;
     for (uint32_t j = 0; j < nres; j++) {
         if (res[j].reason != LKMPRE_RESOLVED)
             continue;
-        uint64_t at = symbol_at(&e, &symtab, res[j].symbol);
+        uint64_t at = symtab + (uint64_t)res[j].symbol * entsize;
         lo = at < lo ? at : lo;
         hi = at + entsize > hi ? at + entsize : hi;
     }
     if (lo >= hi)
         return 0;
+    if (hi > len || hi > total)
+        return -1;
     size_t span = (size_t)(hi - lo);
     b->pass = grow(b->pass, &b->pass_cap, span, 1);
     memcpy(b->pass, data + lo, span);
-    unsigned value = e.is64 ? 8 : 4, shndx = e.is64 ? 6 : 14; /* field offsets; st_value is w bytes */
+    unsigned value = l.is64 ? 8 : 4, shndx = l.is64 ? 6 : 14; /* field offsets; st_value is w bytes */
     for (int field = 0; field < 2; field++) {
         for (uint32_t j = 0; j < nres; j++) {
             if (res[j].reason == LKMPRE_RESOLVED) {
-                uint64_t at = symbol_at(&e, &symtab, res[j].symbol) + (field ? shndx : value);
-                memcpy(b->pass + (at - lo), out + at, field ? 2 : w);
+                uint64_t at = symtab + (uint64_t)res[j].symbol * entsize + (field ? shndx : value);
+                memcpy(b->pass + (at - lo), out + at, field ? 2 : l.w);
             }
         }
         if (pwrite_all(fd, b->pass, span, (off_t)lo))
@@ -294,7 +335,7 @@ static void process(const run *r, buffers *b, job *j) {
         return;
     }
     const uint8_t *module = data;
-    size_t module_len = len, image = stale_tail(b, data, len);
+    size_t module_len = len, image = stale_tail(data, len);
     if (image)
         module_len = image;
     lkmpre_module_result m;
