@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "lkmpre.h"
@@ -48,8 +47,6 @@ typedef struct job {
 
 typedef struct run {
     const lkmpre_index *index;
-    const char *banner_release;
-    size_t release_len;
     job *jobs;
     size_t njobs;
     atomic_size_t next;
@@ -201,7 +198,7 @@ static size_t interrupted(buffers *b, const uint8_t *data, size_t len) {
             return 0;
         partial |= lk_load(data + at + (e.is64 ? 6 : 14), 2, e.msb) != SHN_ABS;
     }
-    if (!partial)
+    if (!partial || u.image_len < e.ehsize)
         return 0;
     b->pass = grow(b->pass, &b->pass_cap, u.image_len, 1);
     uint8_t *o = b->pass;
@@ -355,9 +352,10 @@ static void process(const run *r, buffers *b, job *j) {
             goto done;
         }
         /* A module cut off in step 4 of an earlier run: preresolve its original image again. */
-        if (m.status != LKMPRE_MODULE_ALREADY || !r->write || module != data || image ||
-            (module_len = interrupted(b, data, len)) == 0)
+        size_t restored;
+        if (m.status != LKMPRE_MODULE_ALREADY || module != data || image || !(restored = interrupted(b, data, len)))
             break;
+        module_len = restored;
         module = b->pass;
         b->pass = NULL;
         b->pass_cap = 0;

@@ -158,6 +158,9 @@ class TreeToolTest {
         assertTrue(changed >= 2, changed + " symbols changed");
         for (byte[] state : List.of(tailOnly, marked, values, half)) {
             Files.write(module, state);
+            Run dry = tree(idx.toString(), dir.toString(), "--dry-run");
+            assertEquals("PRERESV fx_good.ko (8/8 *fully* preresolved)", dry.lines().get(0), "a dry run says what is left");
+            assertArrayEquals(state, Files.readAllBytes(module));
             Run run = tree(idx.toString(), dir.toString());
             assertEquals(List.of("PRERESV fx_good.ko (8/8 *fully* preresolved)"), run.lines().subList(0, 1), run.err());
             assertArrayEquals(finished, Files.readAllBytes(module));
