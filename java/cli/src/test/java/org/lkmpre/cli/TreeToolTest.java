@@ -40,6 +40,19 @@ class TreeToolTest {
         return new Run(p.waitFor(), new String(out, StandardCharsets.UTF_8).lines().toList(), err);
     }
 
+    /** A step of a test that may throw, as a value. */
+    interface Step<T> {
+        T get() throws Exception;
+    }
+
+    static <T> T run(Step<T> step) {
+        try {
+            return step.get();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static Path modules() {
         return CliRun.fixtures().resolve("root/lib/modules/6.1.0-lkmpre-fixture/kernel");
     }
@@ -79,6 +92,27 @@ class TreeToolTest {
         assertTrue(CliRun.digests(c).entrySet().stream().filter(e -> !e.getValue().equals(before.get(e.getKey()))).count() >= 8,
                 "modules rewritten");
         assertTrue(tree(index().toString(), c.toString()).lines().stream().anyMatch(l -> l.startsWith("SKIPPED ")));
+    }
+
+    /** `lkmpre preresolve --patch-in-place` writes what the rename-based default writes. */
+    @Test
+    void javaPatchInPlaceWritesWhatRenamingWrites() throws Exception {
+        Path renamed = tmp.resolve("renamed");
+        Path patched = tmp.resolve("patched");
+        CliRun.copyTree(modules(), renamed);
+        CliRun.copyTree(modules(), patched);
+        for (String backend : List.of("java", "ffm")) {
+            CliRun a = CliRun.of("preresolve", "--backend", backend, "--kernel", vmlinux(), "--strip-signature", "-q",
+                    renamed.toString());
+            CliRun b = CliRun.of("preresolve", "--backend", backend, "--kernel", vmlinux(), "--strip-signature", "-q",
+                    "--patch-in-place", patched.toString());
+            assertEquals(a.status(), b.status(), b.err());
+            assertEquals(a.lines(), b.lines());
+            assertEquals(CliRun.digests(renamed), CliRun.digests(patched), backend);
+        }
+        CliRun both = CliRun.of("preresolve", "--kernel", vmlinux(), "--patch-in-place", "--out", tmp.resolve("o").toString(),
+                patched.toString());
+        assertEquals(2, both.status(), both.err());
     }
 
     @Test
@@ -156,16 +190,25 @@ class TreeToolTest {
             }
         }
         assertTrue(changed >= 2, changed + " symbols changed");
-        for (byte[] state : List.of(tailOnly, marked, values, half)) {
-            Files.write(module, state);
-            Run dry = tree(idx.toString(), dir.toString(), "--dry-run");
-            assertEquals("PRERESV fx_good.ko (8/8 *fully* preresolved)", dry.lines().get(0), "a dry run says what is left");
-            assertArrayEquals(state, Files.readAllBytes(module));
-            Run run = tree(idx.toString(), dir.toString());
-            assertEquals(List.of("PRERESV fx_good.ko (8/8 *fully* preresolved)"), run.lines().subList(0, 1), run.err());
-            assertArrayEquals(finished, Files.readAllBytes(module));
+        // The tool, `lkmpre preresolve --patch-in-place` (the same protocol in Java) and the
+        // default rename-based --in-place each finish what either left.
+        List<java.util.function.Function<String, List<String>>> finishers = List.of(
+                mode -> run(() -> mode.equals("--dry-run") ? tree(idx.toString(), dir.toString(), mode).lines()
+                        : tree(idx.toString(), dir.toString()).lines()),
+                mode -> CliRun.of("preresolve", "--backend", "java", "--index", idx.toString(), mode, "-q", dir.toString()).lines(),
+                mode -> CliRun.of("preresolve", "--backend", "ffm", "--index", idx.toString(),
+                        mode.equals("--dry-run") ? mode : "--patch-in-place", "-q", dir.toString()).lines());
+        String done = "PRERESV fx_good.ko (8/8 *fully* preresolved)";
+        for (var finisher : finishers) {
+            for (byte[] state : List.of(tailOnly, marked, values, half)) {
+                Files.write(module, state);
+                assertEquals(done, finisher.apply("--dry-run").get(0), "a dry run says what is left");
+                assertArrayEquals(state, Files.readAllBytes(module));
+                assertEquals(done, finisher.apply("--in-place").get(0));
+                assertArrayEquals(finished, Files.readAllBytes(module));
+            }
+            assertTrue(finisher.apply("--in-place").get(0).startsWith("SKIPPED "), "and done once finished");
         }
-        assertTrue(tree(idx.toString(), dir.toString()).lines().get(0).startsWith("SKIPPED "), "and done once finished");
 
         // A kill inside the tail's write: the stray bytes stay, the module is still patched right.
         byte[] torn = Arrays.copyOf(original, original.length + 100);

@@ -68,11 +68,13 @@ public final class ModuleTree {
     private final Optional<ModuleSigner> signer;
     /** Temporary files of a run that was killed mid-write, found in the directories walked. */
     private final List<Path> leftovers;
+    private final boolean patchInPlace;
 
-    private ModuleTree(List<Target> targets, Optional<ModuleSigner> signer, List<Path> leftovers) {
+    private ModuleTree(List<Target> targets, Optional<ModuleSigner> signer, List<Path> leftovers, boolean patchInPlace) {
         this.targets = List.copyOf(targets);
         this.signer = signer;
         this.leftovers = List.copyOf(leftovers);
+        this.patchInPlace = patchInPlace;
     }
 
     /**
@@ -80,7 +82,20 @@ public final class ModuleTree {
      * @return the same tree, signing what it writes
      */
     public ModuleTree signWith(ModuleSigner signer) {
-        return new ModuleTree(targets, Optional.of(signer), leftovers);
+        return new ModuleTree(targets, Optional.of(signer), leftovers, patchInPlace);
+    }
+
+    /**
+     * Plain, unsigned-on-output modules rewritten where they are then get only the bytes that
+     * change, in an order that keeps each file a correct module at every step (lkmpre-tree's
+     * protocol, docs/native.md), instead of a new copy renamed over the old one: a reader may see
+     * an intermediate state, each of which loads correctly, and a killed run is finished by the
+     * next. Much faster on file systems that flush on a rename over a file (ext4).
+     *
+     * @return the same tree, patching in place
+     */
+    public ModuleTree patchingInPlace() {
+        return new ModuleTree(targets, signer, leftovers, true);
     }
 
     /** @return the modules, in processing order */
@@ -124,7 +139,7 @@ public final class ModuleTree {
                 throw new InputFormatException(p.toString(), whyUnusable(p));
             }
         }
-        return new ModuleTree(targets, Optional.empty(), leftovers);
+        return new ModuleTree(targets, Optional.empty(), leftovers, false);
     }
 
     /** @return true for a temporary file of {@link #writeAtomically} whose process is gone */
@@ -191,7 +206,7 @@ public final class ModuleTree {
         try {
             List<Future<ModuleReport>> futures = new ArrayList<>(targets.size());
             for (Target t : targets) {
-                futures.add(pool.submit(() -> process(backend, signer, t, dryRun)));
+                futures.add(pool.submit(() -> process(backend, t, dryRun)));
             }
             List<ModuleReport> reports = new ArrayList<>(targets.size());
             for (Future<ModuleReport> f : futures) {
@@ -228,7 +243,7 @@ public final class ModuleTree {
         }
     }
 
-    private static ModuleReport process(Backend backend, Optional<ModuleSigner> signer, Target t, boolean dryRun) {
+    private ModuleReport process(Backend backend, Target t, boolean dryRun) {
         byte[] data;
         try {
             data = Files.readAllBytes(t.source());
@@ -243,13 +258,28 @@ public final class ModuleTree {
         } catch (InputFormatException e) {
             return ModuleReport.notPatched(t.name(), ModuleStatus.FAILED, e.reason());
         }
+        boolean plainFile = compression.format() == ModuleCompression.Format.NONE;
+        if (plainFile) {
+            plain = InPlacePatch.withoutStaleTail(plain); // what a killed in-place patch may have left
+        }
         Outcome outcome = backend.preresolve(t.name(), plain);
+        if (plainFile && outcome.report().status() == ModuleStatus.ALREADY_PRERESOLVED) {
+            Optional<byte[]> original = InPlacePatch.unfinished(t.name(), plain);
+            if (original.isPresent()) {
+                plain = original.get();
+                outcome = backend.preresolve(t.name(), plain);
+            }
+        }
         if (dryRun) {
             return outcome.report();
         }
         try {
             if (outcome.patch().isPresent()) {
-                writeModule(t, plain, outcome.patch().get(), compression, signer);
+                boolean patched = patchInPlace && plainFile && signer.isEmpty() && t.destination().equals(t.source())
+                        && InPlacePatch.write(t.name(), t.source(), data, outcome.patch().get().apply(plain));
+                if (!patched) {
+                    writeModule(t, plain, outcome.patch().get(), compression, signer);
+                }
             } else if (outcome.report().status() == ModuleStatus.ALREADY_PRERESOLVED && !t.destination().equals(t.source())) {
                 writeAtomically(t, data, new ElfPatch(data.length, List.of(), new byte[0]));
             }

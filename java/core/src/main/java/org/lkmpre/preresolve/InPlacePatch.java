@@ -1,0 +1,136 @@
+package org.lkmpre.preresolve;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Optional;
+import org.lkmpre.InputFormatException;
+import org.lkmpre.elf.ElfFile;
+import org.lkmpre.elf.Section;
+import org.lkmpre.module.UndoRecord;
+
+/**
+ * A preresolved module written over its file where it lies, only the bytes that change, in an
+ * order that keeps the file a correct module at every step; and the states such a write leaves
+ * when it is killed, recognized so that the next run finishes it. The protocol is lkmpre-tree's
+ * (native/tool/tree.c; docs/native.md), so either finishes what the other left:
+ * <ol>
+ * <li>a stripped signature is cut off (the old module, unsigned);</li>
+ * <li>the tail (grown {@code .shstrtab}, undo record, grown section headers) is appended: nothing
+ * references it yet;</li>
+ * <li>the ELF header is written: the module is marked and carries its undo record;</li>
+ * <li>the symbol table with every new {@code st_value} but the old {@code st_shndx} (a symbol
+ * still {@code SHN_UNDEF} is resolved by the kernel, whatever its value), then the new table.</li>
+ * </ol>
+ */
+final class InPlacePatch {
+    private static final int SHN_ABS = 0xfff1;
+
+    private InPlacePatch() {
+    }
+
+    /**
+     * @return the original image when {@code data} is an unmarked module followed by a whole tail
+     *         that nothing references (a write killed between steps 2 and 3), else {@code data}
+     */
+    static byte[] withoutStaleTail(byte[] data) {
+        if (!ElfFile.hasElfMagic(data) || data.length < 64 || (data[4] != 1 && data[4] != 2)) {
+            return data;
+        }
+        boolean is64 = data[4] == 2;
+        ByteBuffer b = ByteBuffer.wrap(data).order(data[5] == 2 ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+        int shentsize = is64 ? 64 : 40;
+        int h = data.length - shentsize;
+        long at = is64 ? b.getLong(h + 24) : b.getInt(h + 16) & 0xffffffffL;
+        long size = is64 ? b.getLong(h + 32) : b.getInt(h + 20) & 0xffffffffL;
+        if (b.getInt(h + 4) != Section.SHT_PROGBITS || size < 40 || at < 0 || at > data.length || size > data.length - at) {
+            return data;
+        }
+        try {
+            UndoRecord undo = UndoRecord.decode("", Arrays.copyOfRange(data, (int) at, (int) (at + size)));
+            long shoff = is64 ? b.getLong(40) : b.getInt(32) & 0xffffffffL;
+            int shnum = b.getShort(is64 ? 60 : 48) & 0xffff;
+            return undo.imageLength() <= at && undo.shoff() == shoff && undo.shnum() == shnum
+                    ? Arrays.copyOf(data, (int) undo.imageLength()) : data;
+        } catch (InputFormatException e) {
+            return data;
+        }
+    }
+
+    /**
+     * @return the original image of a marked module whose undo record lists a symbol that is not
+     *         {@code SHN_ABS} yet (a write killed in step 4), or empty for any other module
+     */
+    static Optional<byte[]> unfinished(String name, byte[] data) {
+        try {
+            ElfFile elf = ElfFile.parse(name, data);
+            Optional<Section> undoSection = elf.section(UndoRecord.SECTION);
+            Optional<Section> symtab = elf.symbolTable();
+            if (undoSection.isEmpty() || symtab.isEmpty()) {
+                return Optional.empty();
+            }
+            int entsize = elf.is64() ? 24 : 16;
+            for (UndoRecord.Entry e : UndoRecord.decode(name, elf.contents(undoSection.get())).symbols()) {
+                if (e.index() < 0 || (long) e.index() * entsize >= symtab.get().size()) {
+                    return Optional.empty();
+                }
+                long at = symtab.get().offset() + (long) e.index() * entsize + (elf.is64() ? 6 : 14);
+                int shndx = elf.byteOrder() == ByteOrder.LITTLE_ENDIAN ? elf.u8(at) | elf.u8(at + 1) << 8
+                        : elf.u8(at) << 8 | elf.u8(at + 1);
+                if (shndx != SHN_ABS) {
+                    return Unpreresolver.restore(name, data).map(p -> p.apply(data));
+                }
+            }
+        } catch (InputFormatException e) {
+            // Not one lkmpre can read back: the backend reports it as it is.
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Writes {@code patched} over {@code file}, which holds {@code current}, in steps 1-4.
+     *
+     * @return false, having written nothing, if {@code patched} differs from {@code current} in
+     *         more than its ELF header, symbol table and tail (then the caller rewrites the file)
+     */
+    static boolean write(String name, Path file, byte[] current, byte[] patched) throws IOException {
+        ElfFile elf = ElfFile.parse(name, patched);
+        Section symtab = elf.symbolTable().orElseThrow();
+        int image = (int) UndoRecord.decode(name, elf.contents(elf.section(UndoRecord.SECTION).orElseThrow())).imageLength();
+        int ehsize = elf.is64() ? 64 : 52;
+        int from = (int) symtab.offset();
+        int to = (int) (symtab.offset() + symtab.size());
+        if (image > current.length || to > image || from < ehsize
+                || Arrays.mismatch(current, ehsize, from, patched, ehsize, from) >= 0
+                || Arrays.mismatch(current, to, image, patched, to, image) >= 0) {
+            return false;
+        }
+        boolean marked = Arrays.equals(current, 0, ehsize, patched, 0, ehsize);
+        byte[] values = Arrays.copyOfRange(current, from, to);
+        int entsize = elf.is64() ? 24 : 16;
+        int value = elf.is64() ? 8 : 4;
+        for (int at = 0; at < values.length; at += entsize) {
+            System.arraycopy(patched, from + at + value, values, at + value, elf.wordSize());
+        }
+        try (FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            if (!marked && current.length > image) {
+                out.truncate(image);
+            }
+            writeAt(out, ByteBuffer.wrap(patched, image, patched.length - image), image);
+            writeAt(out, ByteBuffer.wrap(patched, 0, ehsize), 0);
+            writeAt(out, ByteBuffer.wrap(values), from);
+            writeAt(out, ByteBuffer.wrap(patched, from, to - from), from);
+        }
+        return true;
+    }
+
+    private static void writeAt(FileChannel out, ByteBuffer buf, long at) throws IOException {
+        while (buf.hasRemaining()) {
+            at += out.write(buf, at);
+        }
+    }
+}
