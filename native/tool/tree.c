@@ -228,7 +228,7 @@ static size_t stale_tail(const uint8_t *data, size_t len) {
         return 0;
     const uint8_t *r = data + at;
     uint64_t image = lk_load(r + 16, 8, 0);
-    return image <= at && lk_load(r + 24, 8, 0) == l.shoff && lk_load(r + 32, 4, 0) == l.shnum ? (size_t)image : 0;
+    return image >= 64 && image <= at && lk_load(r + 24, 8, 0) == l.shoff && lk_load(r + 32, 4, 0) == l.shnum ? (size_t)image : 0;
 }
 
 /* Steps 1-4 of the header comment: data (len bytes) is what the file holds now; out is the core's

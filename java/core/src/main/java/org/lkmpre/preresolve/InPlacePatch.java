@@ -54,7 +54,7 @@ final class InPlacePatch {
             UndoRecord undo = UndoRecord.decode("", Arrays.copyOfRange(data, (int) at, (int) (at + size)));
             long shoff = is64 ? b.getLong(40) : b.getInt(32) & 0xffffffffL;
             int shnum = b.getShort(is64 ? 60 : 48) & 0xffff;
-            return undo.imageLength() <= at && undo.shoff() == shoff && undo.shnum() == shnum
+            return undo.imageLength() >= 64 && undo.imageLength() <= at && undo.shoff() == shoff && undo.shnum() == shnum
                     ? Arrays.copyOf(data, (int) undo.imageLength()) : data;
         } catch (InputFormatException e) {
             return data;
