@@ -290,9 +290,8 @@ public final class ModuleTree {
     }
 
     /**
-     * Writes a patched module in the file's own format: signed when a signer is given, then
-     * compressed as the original was; a plain unsigned module is streamed from the original
-     * bytes and the patch without building it in memory.
+     * Writes a patched module in the file's own format, through a temporary file renamed over the
+     * destination: signed when a signer is given, then compressed as the original was.
      *
      * @param t           the module and its destination
      * @param plain       the module's ELF bytes (decompressed)
