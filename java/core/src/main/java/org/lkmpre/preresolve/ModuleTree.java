@@ -171,14 +171,14 @@ public final class ModuleTree {
 
     /**
      * Preresolves every module, writing each result atomically (a temporary file renamed over
-     * the destination) unless {@code dryRun}. A module that cannot be read, or whose write fails,
+     * the destination; see {@link #patchingInPlace()} for the other way) unless {@code dryRun}. A module that cannot be read, or whose write fails,
      * gets a {@link ModuleStatus#FAILED} report; the others are still processed. Temporary
      * files that a killed run left in the directories walked are removed first.
      *
      * <p>Interrupting the calling thread cancels the run: modules not started are left alone,
      * the workers are stopped and waited for, and this method throws
      * {@link CancellationException} with the thread's interrupt status set. Every module is then
-     * its old file or its new one.
+     * its old file or its new one (patching in place: or a state the next run finishes).
      *
      * @param backend     the backend that preresolves each module
      * @param dryRun      decide and report, but write nothing
