@@ -32,8 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     lkmpre_symbol_result *res = malloc(res_cap * sizeof *res);
     lkmpre_module_result r;
     lkmpre_error err;
+    lkmpre_status st = LKMPRE_ERR_SPACE;
     for (int round = 0; round < 3; round++) {
-        lkmpre_status st = lkmpre_preresolve(index_handle, copy, size, LKMPRE_STRIP_SIGNATURE, out, out_cap, &out_need,
+        st = lkmpre_preresolve(index_handle, copy, size, LKMPRE_STRIP_SIGNATURE, out, out_cap, &out_need,
                                              res, res_cap, &res_need, &r, &err);
         if (st != LKMPRE_ERR_SPACE) {
             if (st != LKMPRE_OK)
@@ -44,6 +45,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         res_cap = res_need > res_cap ? res_need : res_cap;
         out = realloc(out, out_cap);
         res = realloc(res, res_cap * sizeof *res);
+    }
+    /* LKMPRE_OUT_SPARSE: the same verdict, and every byte the full output changed. */
+    if (st == LKMPRE_OK && r.status == LKMPRE_MODULE_PRERESOLVED) {
+        uint8_t *sparse = malloc(out_cap);
+        lkmpre_module_result rs;
+        if (lkmpre_preresolve(index_handle, copy, size, LKMPRE_STRIP_SIGNATURE | LKMPRE_OUT_SPARSE, sparse, out_cap,
+                              &out_need, res, res_cap, &res_need, &rs, &err) != LKMPRE_OK ||
+            rs.status != r.status || rs.out_len != r.out_len)
+            abort();
+        for (size_t i = 0; i < r.out_len; i++)
+            if ((i >= size || out[i] != copy[i]) && sparse[i] != out[i])
+                abort();
+        free(sparse);
     }
     free(copy);
     free(out);
