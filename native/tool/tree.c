@@ -485,17 +485,17 @@ int main(int argc, char **argv) {
         fprintf(stderr, "lkmpre-tree: %s: not a directory\n", args[1]);
         return 2;
     }
-    if (nftw(args[1], visit, 32, FTW_PHYS)) {
+    /* The directory itself may be a symbolic link (as for the Java CLI); links under it are not followed. */
+    char *root = realpath(args[1], NULL);
+    if (!root || nftw(root, visit, 32, FTW_PHYS)) {
         fprintf(stderr, "lkmpre-tree: %s: cannot walk: %s\n", args[1], strerror(errno));
         return 2;
     }
     qsort(walk_jobs, walk_n, sizeof *walk_jobs, by_path);
     r.jobs = walk_jobs;
     r.njobs = walk_n;
-    r.root_len = strlen(args[1]);
-    while (r.root_len > 1 && args[1][r.root_len - 1] == '/')
-        r.root_len--;
-    r.root_len++; /* and the separator after it */
+    r.root_len = strlen(root) + (strcmp(root, "/") != 0); /* and the separator after it */
+    free(root);
     pthread_t t[64];
     int nt = jobs < 64 ? jobs : 64;
     for (int i = 1; i < nt; i++)

@@ -92,6 +92,9 @@ class TreeToolTest {
         assertTrue(CliRun.digests(c).entrySet().stream().filter(e -> !e.getValue().equals(before.get(e.getKey()))).count() >= 8,
                 "modules rewritten");
         assertTrue(tree(index().toString(), c.toString()).lines().stream().anyMatch(l -> l.startsWith("SKIPPED ")));
+        Path link = Files.createSymbolicLink(tmp.resolve("link"), c);
+        assertEquals(tree(index().toString(), c.toString() + "/").lines(), tree(index().toString(), link.toString()).lines(),
+                "a directory named through a link or with a trailing slash is walked the same");
     }
 
     /** `lkmpre preresolve --patch-in-place` writes what the rename-based default writes. */
