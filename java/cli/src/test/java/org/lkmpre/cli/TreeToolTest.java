@@ -95,6 +95,8 @@ class TreeToolTest {
         Path link = Files.createSymbolicLink(tmp.resolve("link"), c);
         assertEquals(tree(index().toString(), c.toString() + "/").lines(), tree(index().toString(), link.toString()).lines(),
                 "a directory named through a link or with a trailing slash is walked the same");
+        assertEquals(CliRun.of("preresolve", "--dry-run", "--kernel", vmlinux(), c.toString()).lines(),
+                CliRun.of("preresolve", "--dry-run", "--kernel", vmlinux(), link.toString()).lines(), "and so by the CLI");
     }
 
     /** `lkmpre preresolve --patch-in-place` writes what the rename-based default writes. */

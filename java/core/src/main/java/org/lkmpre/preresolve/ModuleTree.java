@@ -118,8 +118,9 @@ public final class ModuleTree {
         List<Path> leftovers = new ArrayList<>();
         for (Path p : paths) {
             if (Files.isDirectory(p)) {
+                Path root = p.toRealPath(); // a directory named through a link is walked; links under it are not
                 List<Path> found;
-                try (Stream<Path> walk = Files.walk(p, Integer.MAX_VALUE, new FileVisitOption[0])) {
+                try (Stream<Path> walk = Files.walk(root, Integer.MAX_VALUE, new FileVisitOption[0])) {
                     List<Path> files = walk.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).toList();
                     found = files.stream().filter(f -> ModuleCompression.isModuleName(f.getFileName().toString()))
                             .sorted()
@@ -129,7 +130,7 @@ public final class ModuleTree {
                     throw e.getCause(); // a directory that cannot be read, or a path longer than PATH_MAX
                 }
                 for (Path f : found) {
-                    Path rel = p.relativize(f);
+                    Path rel = root.relativize(f);
                     targets.add(new Target(f, rel.toString(), outDir.map(o -> o.resolve(rel.toString())).orElse(f)));
                 }
             } else if (Files.isRegularFile(p)) {
