@@ -439,7 +439,19 @@ int main(int argc, char **argv) {
     int jobs = (int)sysconf(_SC_NPROCESSORS_ONLN), dry = 0, nokaslr = 0;
     const char *args[2];
     int nargs = 0;
+    static const char usage[] =
+        "usage: lkmpre-tree INDEX DIR [--dry-run] [--strip-signature] [--assume-nokaslr] [-j N]\n"
+        "Preresolves every .ko under DIR against INDEX (`lkmpre index`), patching each where it lies.\n"
+        "  --dry-run          report what would be done; write nothing\n"
+        "  --strip-signature  remove appended module signatures (the modules then load unsigned)\n"
+        "  --assume-nokaslr   accept a kernel built with CONFIG_RANDOMIZE_BASE=y: it will boot with nokaslr\n"
+        "  -j N               modules processed at once (default: the number of CPUs)\n"
+        "Exit status: 0 all done; 1 some module refused or failed; 2 usage, index or directory error.\n";
     for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(usage, stdout);
+            return 0;
+        }
         if (!strcmp(argv[i], "--dry-run"))
             dry = 1;
         else if (!strcmp(argv[i], "--assume-nokaslr"))
@@ -454,7 +466,7 @@ int main(int argc, char **argv) {
             nargs = 3;
     }
     if (nargs != 2 || jobs < 1) {
-        fprintf(stderr, "usage: lkmpre-tree INDEX DIR [--dry-run] [--strip-signature] [--assume-nokaslr] [-j N]\n");
+        fputs(usage, stderr);
         return 2;
     }
     r.write = !dry;

@@ -148,6 +148,10 @@ class TreeToolTest {
         assertEquals(2, noDir.status());
         assertTrue(noDir.err().contains("not a directory"), noDir.err());
         assertEquals(2, tree(idx.toString()).status(), "usage");
+        Run help = tree("--help");
+        assertEquals(0, help.status());
+        assertTrue(help.lines().get(0).startsWith("usage: lkmpre-tree INDEX DIR"), help.lines().toString());
+        assertEquals(2, tree(idx.toString(), tmp.toString(), "--bogus").status(), "an unknown option");
 
         Path config = tmp.resolve("kaslr.config");
         Files.writeString(config, "CONFIG_RANDOMIZE_BASE=y\n");
