@@ -60,8 +60,6 @@ typedef struct buffers {
     size_t data_cap, out_cap, pass_cap;
     lkmpre_symbol_result *res;
     size_t res_cap;
-    uint64_t *scratch;
-    size_t scratch_cap;
 } buffers;
 
 static void *grow(void *p, size_t *cap, size_t need, size_t unit) {
@@ -103,24 +101,8 @@ static int read_all(int fd, uint8_t *buf, size_t len) {
     return 0;
 }
 
-/* Parses a buffer the core wrote or accepted; 0 on success. */
-static int open_elf(buffers *b, lk_elf *e, const uint8_t *data, size_t len) {
-    size_t words = lk_elf_scratch_words(data, len);
-    b->scratch = grow(b->scratch, &b->scratch_cap, words, 8);
-    return lk_elf_open(e, data, len, b->scratch, words, NULL) ? -1 : 0;
-}
-
-static int find_symtab(const lk_elf *e, lk_shdr *symtab) {
-    for (uint32_t i = 0; i < e->shnum; i++) {
-        lk_elf_section(e, i, symtab);
-        if (symtab->type == SHT_SYMTAB)
-            return 0;
-    }
-    return -1;
-}
-
-/* The header facts patching needs, read with bounds checks but without lk_elf_open's full
-   validation: the core has validated these bytes already (or written them). */
+/* The header facts the tool needs, every read bounds-checked. It reads nothing else of a module
+   but section headers, the symbol table and the undo record; the rest is the core's. */
 typedef struct layout {
     int is64, msb;
     unsigned w, ehsize, shentsize, shoff_at, shnum_at;
@@ -155,80 +137,87 @@ static uint64_t sh_size(const layout *l, const uint8_t *h) {
     return lk_load(h + (l->is64 ? 32 : 20), l->w, l->msb);
 }
 
-/* The undo record (java/.../module/UndoRecord.java) of a marked module: where its entries are,
-   how many, and the original image length. 0 if present and readable. */
+/* The first symbol table: its offset and size. -1 if there is none. */
+static int find_symtab(const uint8_t *data, const layout *l, uint64_t *at, uint64_t *size) {
+    for (uint64_t i = 0; i < l->shnum; i++) {
+        const uint8_t *h = data + l->shoff + i * l->shentsize;
+        if (sh_type(l, h) == SHT_SYMTAB) {
+            *at = sh_offset(l, h);
+            *size = sh_size(l, h);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* An undo record (java/.../module/UndoRecord.java): the original image's length and section
+   header table, and the original fields of each symbol made absolute. */
 typedef struct undo {
+    uint64_t at; /* where the record lies */
     const uint8_t *entries;
     uint32_t count;
     uint64_t image_len, shoff, shnum;
 } undo;
 
-static int read_undo(const lk_elf *e, undo *u) {
-    lk_shdr s;
-    if (lk_elf_find(e, ".lkmpre.undo", &s) || s.size < 40 || memcmp(e->data + s.offset, "LKMPUNDO", 8) ||
-        lk_load(e->data + s.offset + 8, 4, 0) != 1)
+/* The undo record named by the file's last section header, where lkmpre puts it: in a tail that
+   nothing references yet (a kill between steps 2 and 3), or in a marked module's own table.
+   0 if there is a readable one. */
+static int last_undo(const uint8_t *data, size_t len, const layout *l, undo *u) {
+    const uint8_t *h = data + len - l->shentsize;
+    uint64_t at = sh_offset(l, h), size = sh_size(l, h);
+    if (sh_type(l, h) != SHT_PROGBITS || size < 40 || at > len || size > len - at ||
+        memcmp(data + at, "LKMPUNDO", 8) || lk_load(data + at + 8, 4, 0) != 1)
         return -1;
-    const uint8_t *r = e->data + s.offset;
+    const uint8_t *r = data + at;
+    u->at = at;
     u->count = (uint32_t)lk_load(r + 12, 4, 0);
     u->image_len = lk_load(r + 16, 8, 0);
     u->shoff = lk_load(r + 24, 8, 0);
     u->shnum = lk_load(r + 32, 4, 0);
     u->entries = r + 40;
-    return (uint64_t)u->count * 16 <= s.size - 40 && u->image_len <= e->len ? 0 : -1;
+    return (uint64_t)u->count * 16 <= size - 40 && u->image_len >= 64 && u->image_len <= at ? 0 : -1;
 }
 
-static uint64_t symbol_at(const lk_elf *e, const lk_shdr *symtab, uint32_t i) {
-    return symtab->offset + (uint64_t)i * (e->is64 ? 24 : 16);
+/* An unmarked module followed by a whole tail that nothing references was cut off between steps 2
+   and 3: the tail's undo record names this header's table. Returns the image length, or 0. */
+static size_t stale_tail(const uint8_t *data, size_t len) {
+    layout l;
+    undo u;
+    return !read_layout(data, len, &l) && !last_undo(data, len, &l, &u) && u.shoff == l.shoff && u.shnum == l.shnum
+               ? (size_t)u.image_len
+               : 0;
 }
 
 /* A marked module whose undo record lists a symbol that is not SHN_ABS was cut off in step 4:
-   rebuild the original image into b->pass (the undo record's job) and return its length. */
+   rebuild the original image into b->pass (the undo record's job) and return its length, or 0. */
 static size_t interrupted(buffers *b, const uint8_t *data, size_t len) {
-    lk_elf e;
-    lk_shdr symtab;
+    layout l;
     undo u;
-    if (open_elf(b, &e, data, len) || find_symtab(&e, &symtab) || read_undo(&e, &u))
+    uint64_t symtab, symtab_size;
+    if (read_layout(data, len, &l) || last_undo(data, len, &l, &u) || find_symtab(data, &l, &symtab, &symtab_size))
         return 0;
-    unsigned entsize = e.is64 ? 24 : 16;
+    unsigned entsize = l.is64 ? 24 : 16, shndx = l.is64 ? 6 : 14, value = l.is64 ? 8 : 4;
     int partial = 0;
     for (uint32_t k = 0; k < u.count; k++) {
-        uint32_t i = (uint32_t)lk_load(u.entries + 16 * k, 4, 0);
-        uint64_t at = symbol_at(&e, &symtab, i);
-        if ((uint64_t)i * entsize >= symtab.size || at + entsize > u.image_len)
+        uint64_t i = lk_load(u.entries + 16 * k, 4, 0);
+        if (i * entsize >= symtab_size || symtab + (i + 1) * entsize > u.image_len)
             return 0;
-        partial |= lk_load(data + at + (e.is64 ? 6 : 14), 2, e.msb) != SHN_ABS;
+        partial |= lk_load(data + symtab + i * entsize + shndx, 2, l.msb) != SHN_ABS;
     }
-    if (!partial || u.image_len < e.ehsize)
+    if (!partial)
         return 0;
     b->pass = grow(b->pass, &b->pass_cap, u.image_len, 1);
     uint8_t *o = b->pass;
     memcpy(o, data, u.image_len);
-    lk_store(o + (e.is64 ? 40 : 32), e.is64 ? 8 : 4, e.msb, u.shoff);
-    lk_store(o + (e.is64 ? 60 : 48), 2, e.msb, u.shnum);
+    lk_store(o + l.shoff_at, l.w, l.msb, u.shoff);
+    lk_store(o + l.shnum_at, 2, l.msb, u.shnum);
     for (uint32_t k = 0; k < u.count; k++) {
         const uint8_t *entry = u.entries + 16 * k;
-        uint8_t *sym = o + symbol_at(&e, &symtab, (uint32_t)lk_load(entry, 4, 0));
-        lk_store(sym + (e.is64 ? 6 : 14), 2, e.msb, lk_load(entry + 4, 2, 0));
-        lk_store(sym + (e.is64 ? 8 : 4), e.is64 ? 8 : 4, e.msb, lk_load(entry + 8, 8, 0));
+        uint8_t *sym = o + symtab + lk_load(entry, 4, 0) * entsize;
+        lk_store(sym + shndx, 2, l.msb, lk_load(entry + 4, 2, 0));
+        lk_store(sym + value, l.w, l.msb, lk_load(entry + 8, 8, 0));
     }
     return u.image_len;
-}
-
-/* An unmarked module followed by a whole tail that nothing references was cut off between steps 2
-   and 3: the tail's undo record (the last section header) names this header's table and the image
-   length. Returns that length, or 0. */
-static size_t stale_tail(const uint8_t *data, size_t len) {
-    layout l;
-    if (read_layout(data, len, &l))
-        return 0;
-    const uint8_t *h = data + len - l.shentsize;
-    uint64_t at = sh_offset(&l, h), size = sh_size(&l, h);
-    if (sh_type(&l, h) != SHT_PROGBITS || size < 40 || at > len || size > len - at ||
-        memcmp(data + at, "LKMPUNDO", 8) || lk_load(data + at + 8, 4, 0) != 1)
-        return 0;
-    const uint8_t *r = data + at;
-    uint64_t image = lk_load(r + 16, 8, 0);
-    return image >= 64 && image <= at && lk_load(r + 24, 8, 0) == l.shoff && lk_load(r + 32, 4, 0) == l.shnum ? (size_t)image : 0;
 }
 
 /* Steps 1-4 of the header comment: data (len bytes) is what the file holds now; out is the core's
@@ -239,15 +228,10 @@ static int patch_in_place(buffers *b, int fd, const uint8_t *data, size_t len, c
     layout l;
     if (read_layout(data, len, &l))
         return -1;
-    uint64_t symtab = UINT64_MAX;
-    for (uint64_t i = 0; i < l.shnum && symtab == UINT64_MAX; i++) {
-        const uint8_t *h = data + l.shoff + i * l.shentsize;
-        if (sh_type(&l, h) == SHT_SYMTAB)
-            symtab = sh_offset(&l, h);
-    }
+    uint64_t symtab, symtab_size;
     /* The tail starts with the grown .shstrtab: its header in the grown table says where. */
     uint64_t shoff = lk_load(out + l.shoff_at, l.w, l.msb);
-    if (symtab == UINT64_MAX || l.shstrndx >= l.shnum || shoff > total ||
+    if (find_symtab(data, &l, &symtab, &symtab_size) || l.shstrndx >= l.shnum || shoff > total ||
         (l.shstrndx + 1) * l.shentsize > total - shoff)
         return -1;
     size_t image = (size_t)sh_offset(&l, out + shoff + l.shstrndx * l.shentsize);
@@ -271,7 +255,7 @@ static int patch_in_place(buffers *b, int fd, const uint8_t *data, size_t len, c
     }
     if (lo >= hi)
         return 0;
-    if (hi > len || hi > total)
+    if (hi > len || hi > total || hi > symtab + symtab_size)
         return -1;
     size_t span = (size_t)(hi - lo);
     b->pass = grow(b->pass, &b->pass_cap, span, 1);
@@ -409,7 +393,6 @@ static void *worker(void *arg) {
     free(b.out);
     free(b.pass);
     free(b.res);
-    free(b.scratch);
     return NULL;
 }
 
