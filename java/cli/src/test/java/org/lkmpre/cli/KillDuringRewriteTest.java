@@ -25,13 +25,19 @@ class KillDuringRewriteTest {
     @TempDir
     Path tmp;
 
-    @Test
-    void everyModuleIsOldOrNewAfterAKill() throws Exception {
+    /** {@link #COPIES} copies of the fixture modules under one directory. */
+    private Path copies() throws Exception {
         Path original = tmp.resolve("original");
         Path modules = CliRun.fixtures().resolve("root/lib/modules/6.1.0-lkmpre-fixture/kernel");
         for (int i = 0; i < COPIES; i++) {
             CliRun.copyTree(modules, original.resolve("copy" + i));
         }
+        return original;
+    }
+
+    @Test
+    void everyModuleIsOldOrNewAfterAKill() throws Exception {
+        Path original = copies();
         Map<String, String> before = CliRun.digests(original);
 
         Path reference = tmp.resolve("reference");
@@ -83,11 +89,7 @@ class KillDuringRewriteTest {
      */
     @Test
     void patchInPlaceKillsAreFinishedByTheNextRun() throws Exception {
-        Path original = tmp.resolve("original");
-        Path modules = CliRun.fixtures().resolve("root/lib/modules/6.1.0-lkmpre-fixture/kernel");
-        for (int i = 0; i < COPIES; i++) {
-            CliRun.copyTree(modules, original.resolve("copy" + i));
-        }
+        Path original = copies();
         Map<String, String> before = CliRun.digests(original);
         Path reference = tmp.resolve("reference");
         CliRun.copyTree(original, reference);

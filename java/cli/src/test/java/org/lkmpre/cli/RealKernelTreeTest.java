@@ -320,8 +320,7 @@ class RealKernelTreeTest {
         for (int trial = 0; trial < 6; trial++) {
             Path t = tmp.resolve("kill" + trial);
             CliRun.copyTree(modules.resolve("kernel"), t);
-            Process p = new ProcessBuilder(Path.of(System.getProperty("lkmpre.native.build"), "lkmpre-tree").toString(),
-                    idx.toString(), t.toString(), "--strip-signature", "--assume-nokaslr")
+            Process p = TreeToolTest.command(idx.toString(), t.toString(), "--strip-signature", "--assume-nokaslr")
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             Thread.sleep(random.nextInt((int) Math.max(1, millis)));
             p.destroyForcibly();

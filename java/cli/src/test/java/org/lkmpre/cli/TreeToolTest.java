@@ -29,12 +29,17 @@ class TreeToolTest {
     record Run(int status, List<String> lines, String err) {
     }
 
-    static Run tree(String... args) throws Exception {
+    /** Starts lkmpre-tree with {@code args}. */
+    static ProcessBuilder command(String... args) {
         Path tool = Path.of(System.getProperty("lkmpre.native.build"), "lkmpre-tree");
         assertTrue(Files.isExecutable(tool), tool + " missing: make -C native");
         List<String> cmd = new ArrayList<>(List.of(tool.toString()));
         cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).start();
+        return new ProcessBuilder(cmd);
+    }
+
+    static Run tree(String... args) throws Exception {
+        Process p = command(args).start();
         byte[] out = p.getInputStream().readAllBytes();
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         return new Run(p.waitFor(), new String(out, StandardCharsets.UTF_8).lines().toList(), err);
@@ -51,6 +56,13 @@ class TreeToolTest {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** A copy of the fixture modules at {@code tmp/name}. */
+    private Path copy(String name) throws Exception {
+        Path p = tmp.resolve(name);
+        CliRun.copyTree(modules(), p);
+        return p;
     }
 
     private static Path modules() {
@@ -76,10 +88,8 @@ class TreeToolTest {
 
     @Test
     void writesWhatTheJavaCliWrites() throws Exception {
-        Path java = tmp.resolve("java");
-        Path c = tmp.resolve("c");
-        CliRun.copyTree(modules(), java);
-        CliRun.copyTree(modules(), c);
+        Path java = copy("java");
+        Path c = copy("c");
         Map<String, String> before = CliRun.digests(c);
         for (int round = 0; round < 2; round++) {
             CliRun expected = CliRun.of("preresolve", "--backend", "java", "--kernel", vmlinux(), "--strip-signature", "-q",
@@ -102,10 +112,8 @@ class TreeToolTest {
     /** `lkmpre preresolve --patch-in-place` writes what the rename-based default writes. */
     @Test
     void javaPatchInPlaceWritesWhatRenamingWrites() throws Exception {
-        Path renamed = tmp.resolve("renamed");
-        Path patched = tmp.resolve("patched");
-        CliRun.copyTree(modules(), renamed);
-        CliRun.copyTree(modules(), patched);
+        Path renamed = copy("renamed");
+        Path patched = copy("patched");
         for (String backend : List.of("java", "ffm")) {
             CliRun a = CliRun.of("preresolve", "--backend", backend, "--kernel", vmlinux(), "--strip-signature", "-q",
                     renamed.toString());
@@ -122,8 +130,7 @@ class TreeToolTest {
 
     @Test
     void dryRunWritesNothingAndSignaturesNeedConsent() throws Exception {
-        Path c = tmp.resolve("c");
-        CliRun.copyTree(modules(), c);
+        Path c = copy("c");
         Map<String, String> before = CliRun.digests(c);
         Run dry = tree(index().toString(), c.toString(), "--dry-run");
         assertEquals(1, dry.status(), "fx_signed and fx_other_kernel are refused");
@@ -157,8 +164,7 @@ class TreeToolTest {
         Files.writeString(config, "CONFIG_RANDOMIZE_BASE=y\n");
         Path kaslr = tmp.resolve("kaslr.lkmidx");
         assertEquals(0, CliRun.of("index", "--kernel", vmlinux(), "--config", config.toString(), "-o", kaslr.toString()).status());
-        Path c = tmp.resolve("c");
-        CliRun.copyTree(modules(), c);
+        Path c = copy("c");
         Run refused = tree(kaslr.toString(), c.toString());
         assertEquals(2, refused.status());
         assertTrue(refused.err().contains("--assume-nokaslr"), refused.err());

@@ -52,6 +52,15 @@ public record UndoRecord(long imageLength, long shoff, int shnum, List<Entry> sy
     }
 
     /**
+     * @param data   bytes
+     * @param offset where to look, with at least 8 bytes after it
+     * @return true if a record's magic lies at {@code offset}
+     */
+    public static boolean startsAt(byte[] data, int offset) {
+        return Arrays.equals(data, offset, offset + MAGIC.length, MAGIC, 0, MAGIC.length);
+    }
+
+    /**
      * Reads a record.
      *
      * @param file name for messages
@@ -61,7 +70,7 @@ public record UndoRecord(long imageLength, long shoff, int shnum, List<Entry> sy
      */
     public static UndoRecord decode(String file, byte[] data) {
         ByteBuffer b = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
-        if (data.length < HEADER || !Arrays.equals(data, 0, 8, MAGIC, 0, 8) || b.getInt(8) != 1) {
+        if (data.length < HEADER || !startsAt(data, 0) || b.getInt(8) != 1) {
             throw new InputFormatException(file, SECTION + " is not an lkmpre undo record (version 1)");
         }
         int count = b.getInt(12);

@@ -47,8 +47,9 @@ final class InPlacePatch {
         int h = data.length - shentsize;
         long at = is64 ? b.getLong(h + 24) : b.getInt(h + 16) & 0xffffffffL;
         long size = is64 ? b.getLong(h + 32) : b.getInt(h + 20) & 0xffffffffL;
-        if (b.getInt(h + 4) != Section.SHT_PROGBITS || size < 40 || at < 0 || at > data.length || size > data.length - at) {
-            return data;
+        if (b.getInt(h + 4) != Section.SHT_PROGBITS || size < 40 || at < 0 || at > data.length || size > data.length - at
+                || !UndoRecord.startsAt(data, (int) at)) {
+            return data; // the common case, decided without copying anything
         }
         try {
             UndoRecord undo = UndoRecord.decode("", Arrays.copyOfRange(data, (int) at, (int) (at + size)));

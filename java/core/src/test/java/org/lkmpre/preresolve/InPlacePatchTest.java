@@ -28,12 +28,18 @@ class InPlacePatchTest {
         return p.preresolve("fx_good.ko", original).patch().orElseThrow().apply(original);
     }
 
+    /** What a patch killed between steps 2 and 3 leaves: the original, then the finished module's tail. */
+    private static byte[] staleTail(byte[] original, byte[] finished) {
+        byte[] m = Arrays.copyOf(original, finished.length);
+        System.arraycopy(finished, original.length, m, original.length, finished.length - original.length);
+        return m;
+    }
+
     @Test
     void recognizesOnlyWhatAKilledPatchLeaves() throws Exception {
         byte[] original = Files.readAllBytes(Fixtures.module("fx_good"));
         byte[] finished = preresolved(original);
-        byte[] staleTail = Arrays.copyOf(original, finished.length);
-        System.arraycopy(finished, original.length, staleTail, original.length, finished.length - original.length);
+        byte[] staleTail = staleTail(original, finished);
         assertArrayEquals(original, InPlacePatch.withoutStaleTail(staleTail));
         assertArrayEquals(original, InPlacePatch.withoutStaleTail(original));
         assertArrayEquals(finished, InPlacePatch.withoutStaleTail(finished), "a finished module keeps its tail");
@@ -49,8 +55,7 @@ class InPlacePatchTest {
     void hostileBytesAreLeftToTheBackend() throws Exception {
         byte[] original = Files.readAllBytes(Fixtures.module("fx_good"));
         byte[] finished = preresolved(original);
-        byte[] staleTail = Arrays.copyOf(original, finished.length);
-        System.arraycopy(finished, original.length, staleTail, original.length, finished.length - original.length);
+        byte[] staleTail = staleTail(original, finished);
         Random random = new Random(20261203);
         int recognized = 0;
         for (int i = 0; i < 20_000; i++) {
