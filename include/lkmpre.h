@@ -130,8 +130,9 @@ typedef struct lkmpre_resolution {
 } lkmpre_resolution;
 
 /* The tables a loader searches, in a fixed order, with a copy of every table's Bloom filter
-   side by side (and each folded into one word) so that a GNU + Bloom walk over many tables
-   reads the scope, not the tables. Lives in caller memory of lkmpre_scope_size(tables, ntables)
+   side by side, and each folded into one word and stored bit-sliced (64 tables a word per bit),
+   so that a GNU + Bloom walk over many tables reads the scope, not the tables, and rejects 64
+   tables with one AND. Lives in caller memory of lkmpre_scope_size(tables, ntables)
    bytes (8-aligned; SIZE_MAX if it cannot be addressed); the tables must outlive it. */
 typedef struct lkmpre_scope lkmpre_scope;
 size_t lkmpre_scope_size(const lkmpre_index *const *tables, uint32_t ntables);

@@ -7,6 +7,7 @@
 /* lld: 12 Bloom bits per symbol, rounded up to a power of two of words. */
 #define BLOOM_BITS_PER_SYMBOL 12u
 /* lld and GNU ld both use 26 for the second Bloom hash shift. */
+#define SLICE_ROWS 64u /* a row per bit of a 64-bit Bloom word */
 #define BLOOM_SHIFT2 26u
 /* The null entry 0 (STN_UNDEF) is outside the GNU hash table, as in ELF. */
 #define SYMOFFSET 1u
@@ -367,8 +368,30 @@ static int name_cmp(const lkmpre_index *x, uint32_t e, const char *name, size_t 
     return s[len] != 0;
 }
 
+#define ONES 0x0101010101010101u
+#define HIGHS 0x8080808080808080u
+
+/* Whether entry e's name is the query: name_cmp(...) == 0, eight bytes a step (the hash
+   lookups need equality only; the ordered compare stays bytewise, where most compares end in
+   the first bytes). The string table ends the index, so a name of len bytes and its NUL lie
+   within the room left after it. */
 static int name_is(const lkmpre_index *x, uint32_t e, const char *name, size_t len, lkmpre_lookup_stats *st) {
-    return name_cmp(x, e, name, len, st) == 0;
+    if (st)
+        st->string_compares++;
+    const uint8_t *s = (const uint8_t *)lk_entry_name(x, e);
+    const uint8_t *q = (const uint8_t *)name;
+    if (len >= (size_t)(x->buf + x->g.total - s))
+        return 0;
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w = lk_load(s + i, 8, 0);
+        if (w != lk_load(q + i, 8, 0) || ((w - ONES) & ~w & HIGHS))
+            return 0;
+    }
+    for (; i < len; i++)
+        if (s[i] == 0 || s[i] != q[i])
+            return 0;
+    return s[len] == 0;
 }
 
 static uint32_t linear(const lkmpre_index *x, const char *name, size_t len, lkmpre_lookup_stats *st) {
@@ -491,6 +514,8 @@ uint32_t lkmpre_index_lookup(const lkmpre_index *x, const char *name, size_t len
     return probe_table(x, strategy, hash_for(strategy, name, len), name, len, st);
 }
 
+/* The scope's parts after its header: the rows and the Bloom words (8 bytes each), then per table
+   its filter and its pointer (so that each part is aligned). SIZE_MAX if the sum does not fit. */
 size_t lkmpre_scope_size(const lkmpre_index *const *tables, uint32_t ntables) {
     size_t words = 0;
     for (uint32_t t = 0; tables && t < ntables; t++) {
@@ -500,11 +525,16 @@ size_t lkmpre_scope_size(const lkmpre_index *const *tables, uint32_t ntables) {
             return SIZE_MAX;
         words += (size_t)tables[t]->bloom_mask + 1;
     }
-    size_t per_table = sizeof(uint64_t) + sizeof(lkmpre_index *) + sizeof(lk_filter);
-    if (ntables > (SIZE_MAX - sizeof(lkmpre_scope)) / per_table - 1 ||
-        words > (SIZE_MAX - sizeof(lkmpre_scope) - (size_t)ntables * per_table) / 8)
+    size_t per_table = sizeof(lkmpre_index *) + sizeof(lk_filter), row_words = ((size_t)ntables + 63) / 64;
+    if (row_words > (SIZE_MAX - sizeof(lkmpre_scope)) / 8 / SLICE_ROWS)
         return SIZE_MAX;
-    return sizeof(lkmpre_scope) + (size_t)ntables * per_table + words * 8;
+    size_t need = sizeof(lkmpre_scope) + row_words * SLICE_ROWS * 8;
+    if (ntables > (SIZE_MAX - need) / per_table)
+        return SIZE_MAX;
+    need += (size_t)ntables * per_table;
+    if (words > (SIZE_MAX - need) / 8)
+        return SIZE_MAX;
+    return need + words * 8;
 }
 
 lkmpre_status lkmpre_scope_init(const lkmpre_index *const *tables, uint32_t ntables, void *mem, size_t cap,
@@ -522,9 +552,16 @@ lkmpre_status lkmpre_scope_init(const lkmpre_index *const *tables, uint32_t ntab
         return lk_fail(err, LKMPRE_ERR_ARG, "scope memory of %u bytes, %u needed", (uint64_t)cap, (uint64_t)need);
     lkmpre_scope *s = mem;
     s->n = ntables;
-    s->tables = (const lkmpre_index **)(void *)(s->word + ntables);
-    lk_filter *filter = (lk_filter *)(void *)(s->tables + ntables);
-    uint64_t *bloom = (uint64_t *)(void *)(filter + ntables);
+    s->row_words = ((size_t)ntables + 63) / 64;
+    uint64_t *slice = s->slice;
+    for (size_t i = 0; i < SLICE_ROWS * s->row_words; i++)
+        slice[i] = 0;
+    size_t words = 0;
+    for (uint32_t t = 0; t < ntables; t++)
+        words += (size_t)tables[t]->bloom_mask + 1;
+    uint64_t *bloom = slice + SLICE_ROWS * s->row_words;
+    lk_filter *filter = (lk_filter *)(void *)(bloom + words);
+    s->tables = (const lkmpre_index **)(void *)(filter + ntables);
     s->filter = filter;
     s->bloom = bloom;
     int mixed = 0;
@@ -537,7 +574,8 @@ lkmpre_status lkmpre_scope_init(const lkmpre_index *const *tables, uint32_t ntab
         uint64_t fold = 0;
         for (uint32_t i = 0; i <= x->bloom_mask; i++)
             fold |= bloom[at++] = bloom_word(x, i << x->word_log2);
-        s->word[t] = fold;
+        for (unsigned b = 0; b < SLICE_ROWS; b++)
+            slice[b * s->row_words + t / 64] |= (fold >> b & 1) << (t % 64);
         mixed |= t && x->word_log2 != s->word_log2;
         s->word_log2 = x->word_log2;
     }
@@ -547,32 +585,53 @@ lkmpre_status lkmpre_scope_init(const lkmpre_index *const *tables, uint32_t ntab
     return LKMPRE_OK;
 }
 
+/* The lowest set bit's position (v != 0). One instruction on 64-bit targets; elsewhere the
+   compiler's builtin is a libgcc call that freestanding targets (sh4) may not link, so a de
+   Bruijn multiply. */
+static LK_ALWAYS_INLINE unsigned lowest_bit(uint64_t v) {
+#if defined(__GNUC__) && __SIZEOF_POINTER__ == 8
+    return (unsigned)__builtin_ctzll(v);
+#else
+    static const unsigned char debruijn[64] = {
+        0,  1,  2,  53, 3,  7,  54, 27, 4,  38, 41, 8,  34, 55, 48, 28, 62, 5,  39, 46, 44, 42,
+        22, 9,  24, 35, 59, 56, 49, 18, 29, 11, 63, 52, 6,  26, 37, 40, 33, 47, 61, 45, 43, 21,
+        23, 58, 17, 10, 51, 25, 36, 32, 60, 20, 57, 16, 50, 31, 19, 15, 30, 14, 13, 12};
+    return debruijn[((v & -v) * 0x022fdd63cc95386dull) >> 58];
+#endif
+}
+
 /* GNU + Bloom over tables[first .. first + count) when every filter has words of one size: the
-   hash's two Bloom bits are one mask m for the whole walk. Each table's filter folded into one
-   word (ORed: a name the table holds has its bits set there too) rejects most tables from one
-   array read in order; what it lets through, the table's own filter decides, from the scope's
-   copy. Neither touches a table. The counters are those of one probe per table. */
+   hash's two Bloom bits are one mask m for the whole walk. The two rows of those bits, ANDed,
+   reject 64 tables a word by their folds; a table a fold lets through is decided by its own
+   filter, from the scope's copy, then by its GNU hash table. The counters are those of one
+   probe per table up to the hit. */
 static LK_ALWAYS_INLINE uint32_t bloom_run(const lkmpre_scope *s, uint32_t first, uint32_t count, uint32_t h,
                                            const char *name, size_t len, uint32_t *table, lkmpre_lookup_stats *st) {
-    uint64_t bits = ((uint64_t)1 << s->word_log2) - 1;
-    uint64_t m = ((uint64_t)1 << (h & bits)) | ((uint64_t)1 << ((h >> BLOOM_SHIFT2) & bits));
+    uint32_t bits = (1u << s->word_log2) - 1, b1 = h & bits, b2 = (h >> BLOOM_SHIFT2) & bits;
+    uint64_t m = ((uint64_t)1 << b1) | ((uint64_t)1 << b2);
     uint32_t wi = h >> s->word_log2;
-    const uint64_t *w = s->word;
-    uint32_t end = first + count, t = first, gnu_probes = 0, e = 0;
-    for (; t < end; t++) {
-        if ((w[t] & m) != m)
-            continue;
-        const lk_filter *f = &s->filter[t];
-        if (f->mask && (s->bloom[f->at + (wi & f->mask)] & m) != m)
-            continue;
-        gnu_probes++;
-        if ((e = gnu(s->tables[t], h, name, len, st)) != 0) {
-            *table = t;
-            break;
+    const uint64_t *r1 = s->slice + b1 * s->row_words, *r2 = s->slice + b2 * s->row_words;
+    uint32_t end = first + count, hit = end, gnu_probes = 0, e = 0;
+    for (uint32_t i = first / 64; first < end && i <= (end - 1) / 64 && !e; i++) {
+        uint64_t c = r1[i] & r2[i];
+        if (i == first / 64)
+            c &= ~(uint64_t)0 << (first % 64);
+        if (i == (end - 1) / 64)
+            c &= ~(uint64_t)0 >> (63 - (end - 1) % 64);
+        for (; c; c &= c - 1) {
+            uint32_t t = i * 64 + lowest_bit(c);
+            const lk_filter *f = &s->filter[t];
+            if (f->mask && (s->bloom[f->at + (wi & f->mask)] & m) != m)
+                continue;
+            gnu_probes++;
+            if ((e = gnu(s->tables[t], h, name, len, st)) != 0) {
+                *table = hit = t;
+                break;
+            }
         }
     }
     if (st) {
-        uint32_t probed = t - first + (t < end);
+        uint32_t probed = hit - first + (hit < end);
         st->lookups += probed;
         st->bloom_rejections += probed - gnu_probes;
     }

@@ -6,6 +6,10 @@
  *       ERR message                               (for a failed module)
  *   lkmpre-target index VMLINUX OUT
  *   lkmpre-target lookup INDEX NAME...             prints NAME and the entry for each strategy
+ *   lkmpre-target resolve N INDEX_1..INDEX_N NAME...
+ *       one scope of the N tables; name k is searched in tables k * 37 % N .. N by GNU + Bloom,
+ *       hashing, then with the hash given; prints NAME first table entry table entry per name,
+ *       then COUNTS lookups compares rejections chain_steps of both passes
  * The Java layer (TargetDriver) reads this and compares it with the reference. */
 #include "lkmpre.h"
 #include "rt.h"
@@ -126,6 +130,55 @@ static int cmd_lookup(int argc, char **argv) {
     return 0;
 }
 
+static int cmd_resolve(int argc, char **argv) {
+    uint32_t n = 0;
+    for (const char *d = argv[2]; *d >= '0' && *d <= '9'; d++)
+        n = n * 10 + (uint32_t)(*d - '0');
+    if (n == 0 || (uint32_t)argc < 3 + n)
+        die("bad table count", argv[2]);
+    const lkmpre_index **tables = rt_alloc(n * sizeof *tables);
+    for (uint32_t t = 0; t < n; t++)
+        tables[t] = open_index(argv[3 + t]);
+    size_t need = lkmpre_scope_size(tables, n);
+    const lkmpre_scope *scope;
+    lkmpre_error err;
+    if (need == SIZE_MAX || lkmpre_scope_init(tables, n, rt_alloc(need), need, &scope, &err))
+        die("cannot make the scope", argv[3]);
+    uint32_t nq = (uint32_t)argc - 3 - n, at = 0;
+    lkmpre_query *q = rt_alloc(nq * sizeof *q);
+    for (uint32_t k = 0; k < nq; k++) {
+        const char *name = argv[3 + n + k];
+        uint32_t len = (uint32_t)rt_strlen(name), first = k * 37 % n;
+        q[k] = (lkmpre_query){at, len, lkmpre_gnu_hash(name, len), 0, 0, first, n - first};
+        at += len;
+    }
+    unsigned char *names = rt_alloc(at + 1);
+    for (uint32_t k = 0; k < nq; k++)
+        memcpy(names + q[k].name_offset, argv[3 + n + k], q[k].name_len);
+    lkmpre_resolution *r = rt_alloc(2 * (size_t)nq * sizeof *r);
+    lkmpre_lookup_stats st = {0, 0, 0, 0};
+    for (uint32_t flags = 0; flags <= LKMPRE_RESOLVE_PREHASHED; flags++)
+        if (lkmpre_resolve(scope, names, at, q, nq, LKMPRE_LOOKUP_GNU_BLOOM, flags, r + flags * nq, &st, &err))
+            die(err.message, argv[3]);
+    for (uint32_t k = 0; k < nq; k++) {
+        out_str(argv[3 + n + k]);
+        uint64_t fields[] = {q[k].first, r[k].table, r[k].entry, r[nq + k].table, r[nq + k].entry};
+        for (int f = 0; f < 5; f++) {
+            out_str(" ");
+            out_u64(fields[f]);
+        }
+        out_str("\n");
+    }
+    uint64_t counts[] = {st.lookups, st.string_compares, st.bloom_rejections, st.chain_steps};
+    out_str("COUNTS");
+    for (int f = 0; f < 4; f++) {
+        out_str(" ");
+        out_u64(counts[f]);
+    }
+    out_str("\n");
+    return 0;
+}
+
 int rt_main(int argc, char **argv);
 
 int rt_main(int argc, char **argv) {
@@ -136,8 +189,10 @@ int rt_main(int argc, char **argv) {
         status = cmd_index(argv);
     else if (argc >= 3 && rt_streq(argv[1], "lookup"))
         status = cmd_lookup(argc, argv);
+    else if (argc >= 4 && rt_streq(argv[1], "resolve"))
+        status = cmd_resolve(argc, argv);
     else
-        out_str("usage: lkmpre-target preresolve INDEX OUTDIR FLAGS MODULE... | index VMLINUX OUT | lookup INDEX NAME...\n");
+        out_str("usage: lkmpre-target preresolve INDEX OUTDIR FLAGS MODULE... | index VMLINUX OUT | lookup INDEX NAME... | resolve N INDEX... NAME...\n");
     out_flush();
     return status;
 }

@@ -81,6 +81,17 @@ static void test_lookups(const unsigned char *idx, size_t len) {
         for (int s = LKMPRE_LOOKUP_BSEARCH; s <= LKMPRE_LOOKUP_GNU_BLOOM; s++)
             CHECK(lkmpre_index_lookup(x, names[i], strlen(names[i]), (lkmpre_strategy)s, NULL) == e,
                   "%s strategy %d", names[i], s);
+        /* Near names miss in every strategy: one byte short, one more, its NUL, a NUL inside. */
+        char near[4][32];
+        size_t l = strlen(names[i]), near_len[4] = {l - 1, l + 1, l + 1, l};
+        for (int k = 0; k < 4; k++)
+            memcpy(near[k], names[i], l + 1);
+        near[1][l] = 'x';
+        near[3][l / 2] = 0;
+        for (int k = 0; k < 4; k++)
+            for (int s = LKMPRE_LOOKUP_LINEAR; s <= LKMPRE_LOOKUP_GNU_BLOOM; s++)
+                CHECK(lkmpre_index_lookup(x, near[k], near_len[k], (lkmpre_strategy)s, NULL) == 0,
+                      "%s near %d strategy %d", names[i], k, s);
     }
     lkmpre_lookup_stats st = {0, 0, 0, 0};
     char miss[32];
@@ -102,7 +113,7 @@ static void test_resolve(const unsigned char *idx, size_t len) {
     lkmpre_error err;
     for (int i = 0; i < 2; i++)
         CHECK(lkmpre_index_open(idx, len, mem[i], sizeof mem[i], &t[i], &err) == LKMPRE_OK, "open %d", i);
-    static uint64_t scope_mem[16];
+    static uint64_t scope_mem[128];
     const lkmpre_scope *scope;
     size_t need = lkmpre_scope_size(t, 2);
     CHECK(need <= sizeof scope_mem, "scope size %zu", need);
@@ -140,6 +151,45 @@ static void test_resolve(const unsigned char *idx, size_t len) {
                              &err) == LKMPRE_ERR_ARG, "bad query %d accepted", i);
     CHECK(lkmpre_resolve(scope, (const uint8_t *)names, sizeof names - 1, q, 1, (lkmpre_strategy)9, 0, r, NULL, &err) ==
               LKMPRE_ERR_ARG, "bad strategy accepted");
+}
+
+/* A scope of more tables than one word of its bit-sliced folds holds: every run of tables,
+   across and at the words' edges, answers and counts as one lookup per table does. */
+static void test_resolve_many(const unsigned char *idx, size_t len) {
+    enum { N = 150 };
+    static uint64_t mem[N][64];
+    const lkmpre_index *t[N];
+    lkmpre_error err;
+    for (int i = 0; i < N; i++)
+        CHECK(lkmpre_index_open(idx, len, mem[i], sizeof mem[i], &t[i], &err) == LKMPRE_OK, "open %d", i);
+    size_t need = lkmpre_scope_size(t, N);
+    uint64_t *scope_mem = malloc(need);
+    const lkmpre_scope *scope;
+    CHECK(lkmpre_scope_init(t, N, scope_mem, need, &scope, &err) == LKMPRE_OK, "scope: %s", err.message);
+    const char *names[] = {"fx_kfree", "fx_gpl_register", "missing_one", "fx_printk", "fx_usb_thing"};
+    const uint32_t runs[][3] = {{0, 0, 150}, {0, 63, 1}, {0, 63, 2}, {0, 64, 64}, {0, 127, 23}, {1, 5, 0},
+                                {2, 60, 90}, {0, 149, 1}, {0, 128, 22}, {2, 0, 150}, {0, 1, 126}};
+    for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++)
+        for (size_t n = 0; n < sizeof names / sizeof names[0]; n++) {
+            uint32_t l = (uint32_t)strlen(names[n]), h = lkmpre_gnu_hash(names[n], l);
+            lkmpre_query q = {0, l, h, 0, runs[k][0], runs[k][1], runs[k][2]};
+            lkmpre_resolution r;
+            lkmpre_lookup_stats got = {0, 0, 0, 0}, want = {0, 0, 0, 0};
+            CHECK(lkmpre_resolve(scope, (const uint8_t *)names[n], l, &q, 1, LKMPRE_LOOKUP_GNU_BLOOM,
+                                 LKMPRE_RESOLVE_PREHASHED, &r, &got, &err) == LKMPRE_OK, "resolve: %s", err.message);
+            uint32_t table = LKMPRE_NOT_FOUND, e = 0;
+            for (uint32_t i = 0; i < q.prefix + q.count && !e; i++) {
+                uint32_t at = i < q.prefix ? i : q.first + i - q.prefix;
+                if ((e = lkmpre_index_lookup_hashed(t[at], names[n], l, h, 1, &want)) != 0)
+                    table = at;
+            }
+            CHECK(r.table == table && r.entry == e, "%s in run %zu: table %u entry %u, expected %u %u", names[n], k,
+                  r.table, r.entry, table, e);
+            CHECK(!memcmp(&got, &want, sizeof got), "%s in run %zu: %llu probes, %llu rejected; expected %llu, %llu",
+                  names[n], k, (unsigned long long)got.lookups, (unsigned long long)got.bloom_rejections,
+                  (unsigned long long)want.lookups, (unsigned long long)want.bloom_rejections);
+        }
+    free(scope_mem);
 }
 
 /* Preresolves; returns the module status, or -1 if the call itself failed. */
@@ -263,6 +313,7 @@ int main(int argc, char **argv) {
         if (idx) {
             test_lookups(idx, idx_len);
             test_resolve(idx, idx_len);
+            test_resolve_many(idx, idx_len);
             test_modules(argv[1], idx, idx_len);
             test_hostile_index(idx, idx_len);
         }

@@ -211,8 +211,10 @@ class RealKernelTreeTest {
             }
         }
 
+        Path json = tmp.resolve("simulate.json");
         CliRun sim = CliRun.of("simulate", "--kernel", vmlinuz.toString(), "--modules", modules.toString(), "--computed-deps",
-                "--strategy", "bsearch,gnu-bloom,preresolved,direct", "--rounds", "1", "--backend", "java,auto");
+                "--strategy", "bsearch,gnu-bloom,preresolved,direct", "--rounds", "1", "--backend", "java,auto",
+                "--json", json.toString());
         assertEquals(0, sim.status(), sim.err());
         String summary = run.lines().get(run.lines().size() - 1);
         java.util.regex.Matcher refs = java.util.regex.Pattern
@@ -225,6 +227,10 @@ class RealKernelTreeTest {
         assertTrue(Long.parseLong(refs.group(3)) > 30_000, "module-to-module references: " + refs.group(3));
         long runs = sim.lines().stream().filter(l -> l.matches("(bsearch|gnu-bloom|preresolved|direct) +(java|ffm|jna) .*")).count();
         assertTrue(runs == 4 || runs == 8, sim.out());
+        // Every backend counts the same (checked inside), and both full searches probe the same tables.
+        Map<String, List<Long>> counts = SimulateCommandTest.Counts.of(json).perStrategy();
+        assertEquals(counts.get("bsearch").get(0), counts.get("gnu-bloom").get(0), "probes");
+        assertTrue(counts.get("gnu-bloom").get(2) > counts.get("gnu-bloom").get(0) * 9 / 10, "Bloom rejections: " + counts);
     }
 
     private void depmod(Path root) throws IOException, InterruptedException {

@@ -41,39 +41,53 @@ class SimulateCommandTest {
         assertTrue(run.out().startsWith("SIMULATE 13 modules in dependency order (computed)"), run.out());
         assertTrue(run.out().contains("references 40: vmlinux 38, modules 0, unresolved 2;"), run.out());
         assertTrue(run.out().contains("kernel strip: 308 bytes"), run.out());
-        // strategy -> counts, the same from every backend
-        Map<String, List<Long>> counts = new HashMap<>();
-        int runs = 0;
-        try (JsonParser p = new JsonFactory().createParser(json.toFile())) {
-            String strategy = null;
-            List<Long> row = null;
-            while (p.nextToken() != null) {
-                if (p.currentToken() != JsonToken.FIELD_NAME) {
-                    continue;
-                }
-                switch (p.currentName()) {
-                    case "strategy" -> {
-                        strategy = p.nextTextValue();
-                        row = new java.util.ArrayList<>();
-                        runs++;
-                    }
-                    case "probes", "string_compares", "bloom_rejections", "chain_steps" -> {
-                        p.nextToken();
-                        row.add(p.getLongValue());
-                        if (row.size() == 4) {
-                            List<Long> before = counts.putIfAbsent(strategy, row);
-                            assertTrue(before == null || before.equals(row), strategy + ": " + before + " vs " + row);
-                        }
-                    }
-                    default -> {
-                    }
-                }
-            }
-        }
-        assertEquals(9 * backends.size(), runs, run.out());
+        Counts report = Counts.of(json);
+        Map<String, List<Long>> counts = report.perStrategy();
+        assertEquals(9 * backends.size(), report.runs(), run.out());
         assertEquals(counts.get("gnu").get(0), counts.get("linear").get(0), "the same tables are probed");
         assertTrue(counts.get("gnu-bloom").get(2) > 0, "Bloom rejections");
         assertTrue(counts.get("preresolved").get(0) < counts.get("gnu-bloom").get(0), "preresolved probes fewer tables");
+    }
+
+    /**
+     * The counts of a {@code --json} report.
+     *
+     * @param perStrategy strategy -> probes, compares, Bloom rejections, chain steps
+     * @param runs        how many runs (strategy and backend) the report holds
+     */
+    record Counts(Map<String, List<Long>> perStrategy, int runs) {
+        /** Reads a report, asserting that every backend's run of a strategy has the same counts. */
+        static Counts of(Path json) throws java.io.IOException {
+            Map<String, List<Long>> counts = new HashMap<>();
+            int runs = 0;
+            try (JsonParser p = new JsonFactory().createParser(json.toFile())) {
+                String strategy = null;
+                List<Long> row = null;
+                while (p.nextToken() != null) {
+                    if (p.currentToken() != JsonToken.FIELD_NAME) {
+                        continue;
+                    }
+                    switch (p.currentName()) {
+                        case "strategy" -> {
+                            strategy = p.nextTextValue();
+                            row = new java.util.ArrayList<>();
+                            runs++;
+                        }
+                        case "probes", "string_compares", "bloom_rejections", "chain_steps" -> {
+                            p.nextToken();
+                            row.add(p.getLongValue());
+                            if (row.size() == 4) {
+                                List<Long> before = counts.putIfAbsent(strategy, row);
+                                assertTrue(before == null || before.equals(row), strategy + ": " + before + " vs " + row);
+                            }
+                        }
+                        default -> {
+                        }
+                    }
+                }
+            }
+            return new Counts(counts, runs);
+        }
     }
 
     @Test

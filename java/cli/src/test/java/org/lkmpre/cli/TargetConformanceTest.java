@@ -16,11 +16,14 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.lkmpre.index.KernelIndex;
+import org.lkmpre.index.LookupStats;
+import org.lkmpre.index.Resolver;
 import org.lkmpre.index.Strategy;
 import org.lkmpre.index.SymbolIndex;
 import org.lkmpre.kernel.ExportedSymbol;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.kernel.Vmlinux;
+import org.lkmpre.testing.RandomTables;
 
 /** The C core built for sh4 (both byte orders), arm and x86_64, run under qemu-user, against the Java reference. */
 class TargetConformanceTest {
@@ -70,6 +73,42 @@ class TargetConformanceTest {
                 assertEquals(Integer.parseInt(f[1 + s.ordinal()]),
                         index.lookup(f[0].getBytes(StandardCharsets.ISO_8859_1), s, null), line + " " + s);
             }
+        }
+    }
+
+    /**
+     * Each target walks a scope of more tables than one word of its bit-sliced folds holds
+     * (random sizes, 64- and 32-bit Bloom words mixed or not) as the plain per-table walk does:
+     * the same answers, hashing or given the hash, and the same counts.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"arm", "sh4", "sh4eb", "x86_64"})
+    void scopeWalkOnEachTarget(String name) throws Exception {
+        TargetDriver t = drivers().stream().filter(d -> d.name().equals(name)).findFirst().orElseThrow();
+        for (int wordSize : new int[] {8, 4, 0}) {
+            int n = 150;
+            RandomTables tables = new RandomTables(wordSize, n, 2000, wordSize);
+            List<String> args = new ArrayList<>(List.of("resolve", Integer.toString(n)));
+            for (int i = 0; i < n; i++) {
+                Path p = tmp.resolve(wordSize + "-" + i + ".lkmidx");
+                Files.write(p, tables.tables().get(i));
+                args.add(p.toString());
+            }
+            List<byte[]> names = tables.names().subList(tables.names().size() - 400, tables.names().size());
+            names.forEach(b -> args.add(new String(b, StandardCharsets.ISO_8859_1)));
+            List<String> lines = t.run(args, tmp).lines().toList();
+            assertEquals(names.size() + 1, lines.size(), name);
+            LookupStats stats = new LookupStats();
+            for (int k = 0; k < names.size(); k++) {
+                int first = k * 37 % n;
+                int[] want = tables.search(names.get(k), 0, first, n - first, stats);
+                String w = want[0] == Resolver.NOT_FOUND ? "4294967295" : Integer.toString(want[0]);
+                String expected = new String(names.get(k), StandardCharsets.ISO_8859_1) + " " + first + " " + w + " "
+                        + want[1];
+                assertEquals(expected + " " + w + " " + want[1], lines.get(k), name + " word size " + wordSize);
+            }
+            assertEquals("COUNTS " + 2 * stats.lookups + " " + 2 * stats.stringCompares + " " + 2 * stats.bloomRejections
+                    + " " + 2 * stats.chainSteps, lines.get(names.size()), name + " word size " + wordSize);
         }
     }
 

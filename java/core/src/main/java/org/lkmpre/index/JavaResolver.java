@@ -2,16 +2,19 @@ package org.lkmpre.index;
 
 /**
  * The pure-Java {@link Resolver}: the C core's {@code lkmpre_resolve} over its scope, line for
- * line. As the scope does, it copies every table's Bloom filter into one array and folds each
- * into one word, so that a GNU + Bloom walk over many tables rejects without touching them.
+ * line. As the scope does, it copies every table's Bloom filter into one array, folds each into
+ * one word, and stores the folds bit-sliced (row b holds bit b of every table's fold, 64 tables a
+ * long), so that a GNU + Bloom walk over many tables rejects 64 of them with one AND.
  */
 final class JavaResolver implements Resolver {
     private final SymbolIndex[] indexes;
     private final byte[] names;
     /** Bits per Bloom word of every table (5 or 6), 0 if they differ. */
     private final int wordLog2;
-    /** Each table's Bloom words ORed together: a name the table holds has its bits set here. */
-    private final long[] fold;
+    /** Longs per row of {@link #slice}. */
+    private final int rowWords;
+    /** 64 rows: bit {@code t % 64} of long {@code b * rowWords + t / 64} is bit b of table t's fold. */
+    private final long[] slice;
     /** Where each table's filter starts in {@link #bloom}, and its word count - 1. */
     private final int[] filterAt;
     private final int[] filterMask;
@@ -21,9 +24,10 @@ final class JavaResolver implements Resolver {
     JavaResolver(TableSet tables) {
         int n = tables.tables().size();
         indexes = new SymbolIndex[n];
-        fold = new long[n];
         filterAt = new int[n];
         filterMask = new int[n];
+        rowWords = (n + 63) / 64;
+        slice = new long[64 * rowWords];
         int words = 0;
         boolean mixed = false;
         for (int t = 0; t < n; t++) {
@@ -36,9 +40,13 @@ final class JavaResolver implements Resolver {
             SymbolIndex x = indexes[t];
             filterAt[t] = at;
             filterMask[t] = x.bloomWords() - 1;
+            long fold = 0;
             for (int i = 0; i < x.bloomWords(); i++) {
                 bloom[at] = x.bloomWord(i << x.wordLog2());
-                fold[t] |= bloom[at++];
+                fold |= bloom[at++];
+            }
+            for (int b = 0; b < 64; b++) {
+                slice[b * rowWords + t / 64] |= (fold >>> b & 1) << t;
             }
         }
         wordLog2 = n == 0 || mixed ? 0 : indexes[0].wordLog2();
@@ -99,35 +107,48 @@ final class JavaResolver implements Resolver {
         return MISS;
     }
 
-    /** GNU + Bloom as the C core's {@code bloom_run}: the query's two bits, the folded words, then the copy. */
+    /**
+     * GNU + Bloom as the C core's {@code bloom_run}: the rows of the query's two bits ANDed, 64
+     * tables a long; a table a fold lets through is decided by its filter's copy, then its GNU
+     * table.
+     */
     private long bloomRun(int first, int count, int off, int len, int h, LookupStats stats) {
-        long bits = (1L << wordLog2) - 1;
-        long m = (1L << (h & bits)) | (1L << ((h >>> KernelIndex.BLOOM_SHIFT2) & bits));
+        int bits = (1 << wordLog2) - 1;
+        int b1 = h & bits;
+        int b2 = (h >>> KernelIndex.BLOOM_SHIFT2) & bits;
+        long m = (1L << b1) | (1L << b2);
         int wi = h >>> wordLog2;
         int end = first + count;
-        int t = first;
+        int hit = end;
         int gnuProbes = 0;
         int e = 0;
-        for (; t < end; t++) {
-            if ((fold[t] & m) != m) {
-                continue;
+        for (int i = first >>> 6; first < end && i <= (end - 1) >>> 6 && e == 0; i++) {
+            long c = slice[b1 * rowWords + i] & slice[b2 * rowWords + i];
+            if (i == first >>> 6) {
+                c &= -1L << first;
             }
-            int mask = filterMask[t];
-            if (mask != 0 && (bloom[filterAt[t] + (wi & mask)] & m) != m) {
-                continue;
+            if (i == (end - 1) >>> 6) {
+                c &= -1L >>> (63 - ((end - 1) & 63));
             }
-            gnuProbes++;
-            e = indexes[t].gnu(names, off, len, h, stats);
-            if (e != 0) {
-                break;
+            for (; c != 0; c &= c - 1) {
+                int t = i << 6 | Long.numberOfTrailingZeros(c);
+                int mask = filterMask[t];
+                if (mask != 0 && (bloom[filterAt[t] + (wi & mask)] & m) != m) {
+                    continue;
+                }
+                gnuProbes++;
+                if ((e = indexes[t].gnu(names, off, len, h, stats)) != 0) {
+                    hit = t;
+                    break;
+                }
             }
         }
         if (stats != null) {
-            int probed = t - first + (t < end ? 1 : 0);
+            int probed = hit - first + (hit < end ? 1 : 0);
             stats.lookups += probed;
             stats.bloomRejections += probed - gnuProbes;
         }
-        return e == 0 ? MISS : (long) t << 32 | e;
+        return e == 0 ? MISS : (long) hit << 32 | e;
     }
 
     @Override

@@ -1,5 +1,7 @@
 package org.lkmpre.index;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -234,9 +236,41 @@ public final class SymbolIndex {
         return data[s + len] != 0 ? 1 : 0;
     }
 
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
+
+    /**
+     * Whether entry e's name is the query: {@code compare(...) == 0}, eight bytes a step, as the
+     * C core's {@code name_is} (the hash lookups need equality only). The string table ends the
+     * index, so a name of len bytes and its NUL lie within what is left after it.
+     */
+    private boolean nameIs(int e, byte[] b, int off, int len, LookupStats stats) {
+        if (stats != null) {
+            stats.stringCompares++;
+        }
+        int s = g.stringsAt() + in.getInt(entry(e) + 8);
+        if (len >= data.length - s) {
+            return false;
+        }
+        int i = 0;
+        for (; i + 8 <= len; i += 8) {
+            long w = (long) LONGS.get(data, s + i);
+            if (w != (long) LONGS.get(b, off + i) || ((w - ONES) & ~w & HIGHS) != 0) {
+                return false;
+            }
+        }
+        for (; i < len; i++) {
+            if (data[s + i] == 0 || data[s + i] != b[off + i]) {
+                return false;
+            }
+        }
+        return data[s + len] == 0;
+    }
+
     private int linear(byte[] b, int off, int len, LookupStats stats) {
         for (int e = 1; e <= g.n(); e++) {
-            if (compare(e, b, off, len, stats) == 0) {
+            if (nameIs(e, b, off, len, stats)) {
                 return e;
             }
         }
@@ -268,7 +302,7 @@ public final class SymbolIndex {
             if (stats != null) {
                 stats.chainSteps++;
             }
-            if (compare(e, b, off, len, stats) == 0) {
+            if (nameIs(e, b, off, len, stats)) {
                 return e;
             }
             e = in.getInt(g.sysvChainAt() + 4 * e);
@@ -320,7 +354,7 @@ public final class SymbolIndex {
             if (stats != null) {
                 stats.chainSteps++;
             }
-            if (h1 == (c | 1) && compare(e, b, off, len, stats) == 0) {
+            if (h1 == (c | 1) && nameIs(e, b, off, len, stats)) {
                 return e;
             }
             if ((c & 1) != 0) {

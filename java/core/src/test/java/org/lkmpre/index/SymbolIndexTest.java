@@ -56,6 +56,20 @@ class SymbolIndexTest {
         assertEquals(5000, stats.lookups);
     }
 
+    /** One byte short, one more, with its NUL, with a NUL inside: misses in every strategy. */
+    @Test
+    void nearNamesMiss() {
+        for (ExportedSymbol e : kernel.exports()) {
+            String n = e.name();
+            for (String near : List.of(n.substring(0, n.length() - 1), n + "x", n + "\0",
+                    n.substring(0, n.length() / 2) + "\0" + n.substring(n.length() / 2 + 1))) {
+                for (Strategy s : Strategy.values()) {
+                    assertEquals(0, index.lookup(b(near), s, null), near + " " + s);
+                }
+            }
+        }
+    }
+
     @Test
     void readsBackTheSameTable() {
         KernelSymbols back = index.kernel();
