@@ -7,8 +7,9 @@
 /* lld: 12 Bloom bits per symbol, rounded up to a power of two of words. */
 #define BLOOM_BITS_PER_SYMBOL 12u
 /* lld and GNU ld both use 26 for the second Bloom hash shift. */
-#define SLICE_ROWS 64u /* a row per bit of a 64-bit Bloom word */
 #define BLOOM_SHIFT2 26u
+/* The scope's bit-sliced folds: a row per bit of a 64-bit Bloom word. */
+#define SLICE_ROWS 64u
 /* The null entry 0 (STN_UNDEF) is outside the GNU hash table, as in ELF. */
 #define SYMOFFSET 1u
 

@@ -125,7 +125,7 @@ final class JavaResolver implements Resolver {
         for (int i = first >>> 6; first < end && i <= (end - 1) >>> 6 && e == 0; i++) {
             long c = slice[b1 * rowWords + i] & slice[b2 * rowWords + i];
             if (i == first >>> 6) {
-                c &= -1L << first;
+                c &= -1L << (first & 63);
             }
             if (i == (end - 1) >>> 6) {
                 c &= -1L >>> (63 - ((end - 1) & 63));
