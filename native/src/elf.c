@@ -51,7 +51,7 @@ const char *lk_elf_section_name(const lk_elf *e, const lk_shdr *s) {
 int lk_elf_find(const lk_elf *e, const char *name, lk_shdr *s) {
     size_t n = lk_strnlen(name, 256) + 1;
     for (uint32_t i = 0; i < e->shnum; i++) {
-        uint64_t at = lk_load(e->data + e->shoff + (uint64_t)i * e->shentsize, 4, e->msb);
+        uint32_t at = lk_elf_section_u32(e, i, 0);
         if (at <= e->shstrtab.size - n && lk_bytes_equal(e->data + e->shstrtab.offset + at, name, n)) {
             lk_elf_section(e, i, s);
             return 0;

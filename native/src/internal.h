@@ -101,6 +101,11 @@ lkmpre_status lk_elf_open(lk_elf *e, const uint8_t *data, size_t len, uint64_t *
                           lkmpre_error *err);
 /* Words of scratch lk_elf_open needs for data (0 if the header is unreadable). */
 size_t lk_elf_scratch_words(const uint8_t *data, size_t len);
+/* A 32-bit field of section header i: sh_name at 0 or sh_type at 4, the same in both classes.
+   For searches that decide by one field before reading the whole header. */
+static inline uint32_t lk_elf_section_u32(const lk_elf *e, uint32_t i, unsigned off) {
+    return (uint32_t)lk_load(e->data + e->shoff + (uint64_t)i * e->shentsize + off, 4, e->msb);
+}
 /* Reads section header i (validated by lk_elf_open). */
 void lk_elf_section(const lk_elf *e, uint32_t i, lk_shdr *s);
 /* Section name, NUL-terminated inside the name table (checked by lk_elf_open). */

@@ -103,7 +103,7 @@ static lkmpre_status parse(module *m, const uint8_t *data, size_t len, uint64_t 
                        (uint64_t)m->e.type);
     int has_symtab = 0;
     for (uint32_t i = 0; i < m->e.shnum && !has_symtab; i++) {
-        has_symtab = lk_load(data + m->e.shoff + (uint64_t)i * m->e.shentsize + 4, 4, m->e.msb) == SHT_SYMTAB;
+        has_symtab = lk_elf_section_u32(&m->e, i, 4) == SHT_SYMTAB;
         if (has_symtab)
             lk_elf_section(&m->e, i, &m->symtab);
     }

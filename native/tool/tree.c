@@ -180,42 +180,38 @@ static int last_undo(const uint8_t *data, size_t len, const layout *l, undo *u) 
 
 /* An unmarked module followed by a whole tail that nothing references was cut off between steps 2
    and 3: the tail's undo record names this header's table. Returns the image length, or 0. */
-static size_t stale_tail(const uint8_t *data, size_t len) {
-    layout l;
+static size_t stale_tail(const uint8_t *data, size_t len, const layout *l) {
     undo u;
-    return !read_layout(data, len, &l) && !last_undo(data, len, &l, &u) && u.shoff == l.shoff && u.shnum == l.shnum
-               ? (size_t)u.image_len
-               : 0;
+    return !last_undo(data, len, l, &u) && u.shoff == l->shoff && u.shnum == l->shnum ? (size_t)u.image_len : 0;
 }
 
 /* A marked module whose undo record lists a symbol that is not SHN_ABS was cut off in step 4:
    rebuild the original image into b->pass (the undo record's job) and return its length, or 0. */
-static size_t interrupted(buffers *b, const uint8_t *data, size_t len) {
-    layout l;
+static size_t interrupted(buffers *b, const uint8_t *data, size_t len, const layout *l) {
     undo u;
     uint64_t symtab, symtab_size;
-    if (read_layout(data, len, &l) || last_undo(data, len, &l, &u) || find_symtab(data, &l, &symtab, &symtab_size))
+    if (last_undo(data, len, l, &u) || find_symtab(data, l, &symtab, &symtab_size))
         return 0;
-    unsigned entsize = l.is64 ? 24 : 16, shndx = l.is64 ? 6 : 14, value = l.is64 ? 8 : 4;
+    unsigned entsize = l->is64 ? 24 : 16, shndx = l->is64 ? 6 : 14, value = l->is64 ? 8 : 4;
     int partial = 0;
     for (uint32_t k = 0; k < u.count; k++) {
         uint64_t i = lk_load(u.entries + 16 * k, 4, 0);
         if (i * entsize >= symtab_size || symtab + (i + 1) * entsize > u.image_len)
             return 0;
-        partial |= lk_load(data + symtab + i * entsize + shndx, 2, l.msb) != SHN_ABS;
+        partial |= lk_load(data + symtab + i * entsize + shndx, 2, l->msb) != SHN_ABS;
     }
     if (!partial)
         return 0;
     b->pass = grow(b->pass, &b->pass_cap, u.image_len, 1);
     uint8_t *o = b->pass;
     memcpy(o, data, u.image_len);
-    lk_store(o + l.shoff_at, l.w, l.msb, u.shoff);
-    lk_store(o + l.shnum_at, 2, l.msb, u.shnum);
+    lk_store(o + l->shoff_at, l->w, l->msb, u.shoff);
+    lk_store(o + l->shnum_at, 2, l->msb, u.shnum);
     for (uint32_t k = 0; k < u.count; k++) {
         const uint8_t *entry = u.entries + 16 * k;
         uint8_t *sym = o + symtab + lk_load(entry, 4, 0) * entsize;
-        lk_store(sym + shndx, 2, l.msb, lk_load(entry + 4, 2, 0));
-        lk_store(sym + value, l.w, l.msb, lk_load(entry + 8, 8, 0));
+        lk_store(sym + shndx, 2, l->msb, lk_load(entry + 4, 2, 0));
+        lk_store(sym + value, l->w, l->msb, lk_load(entry + 8, 8, 0));
     }
     return u.image_len;
 }
@@ -223,29 +219,26 @@ static size_t interrupted(buffers *b, const uint8_t *data, size_t len) {
 /* Steps 1-4 of the header comment: data (len bytes) is what the file holds now; out is the core's
    LKMPRE_OUT_SPARSE output (total bytes): the tail, the new e_shoff and e_shnum, and each
    preresolved symbol's fields; res says which symbols. */
-static int patch_in_place(buffers *b, int fd, const uint8_t *data, size_t len, const uint8_t *out, size_t total,
-                          const lkmpre_symbol_result *res, uint32_t nres) {
-    layout l;
-    if (read_layout(data, len, &l))
-        return -1;
+static int patch_in_place(buffers *b, int fd, const uint8_t *data, size_t len, const layout *l, const uint8_t *out,
+                          size_t total, const lkmpre_symbol_result *res, uint32_t nres) {
     uint64_t symtab, symtab_size;
     /* The tail starts with the grown .shstrtab: its header in the grown table says where. */
-    uint64_t shoff = lk_load(out + l.shoff_at, l.w, l.msb);
-    if (find_symtab(data, &l, &symtab, &symtab_size) || l.shstrndx >= l.shnum || shoff > total ||
-        (l.shstrndx + 1) * l.shentsize > total - shoff)
+    uint64_t shoff = lk_load(out + l->shoff_at, l->w, l->msb);
+    if (find_symtab(data, l, &symtab, &symtab_size) || l->shstrndx >= l->shnum || shoff > total ||
+        (l->shstrndx + 1) * l->shentsize > total - shoff)
         return -1;
-    size_t image = (size_t)sh_offset(&l, out + shoff + l.shstrndx * l.shentsize);
+    size_t image = (size_t)sh_offset(l, out + shoff + l->shstrndx * l->shentsize);
     uint8_t header[64];
-    memcpy(header, data, l.ehsize);
-    memcpy(header + l.shoff_at, out + l.shoff_at, l.w);
-    memcpy(header + l.shnum_at, out + l.shnum_at, 2);
-    int marked = !memcmp(header, data, l.ehsize);
+    memcpy(header, data, l->ehsize);
+    memcpy(header + l->shoff_at, out + l->shoff_at, l->w);
+    memcpy(header + l->shnum_at, out + l->shnum_at, 2);
+    int marked = !memcmp(header, data, l->ehsize);
     if (image > total || (!marked && len > image && ftruncate(fd, (off_t)image)))
         return -1;
-    if (pwrite_all(fd, out + image, total - image, (off_t)image) || pwrite_all(fd, header, l.ehsize, 0))
+    if (pwrite_all(fd, out + image, total - image, (off_t)image) || pwrite_all(fd, header, l->ehsize, 0))
         return -1;
     uint64_t lo = UINT64_MAX, hi = 0;
-    unsigned entsize = l.is64 ? 24 : 16;
+    unsigned entsize = l->is64 ? 24 : 16;
     for (uint32_t j = 0; j < nres; j++) {
         if (res[j].reason != LKMPRE_RESOLVED)
             continue;
@@ -260,12 +253,12 @@ static int patch_in_place(buffers *b, int fd, const uint8_t *data, size_t len, c
     size_t span = (size_t)(hi - lo);
     b->pass = grow(b->pass, &b->pass_cap, span, 1);
     memcpy(b->pass, data + lo, span);
-    unsigned value = l.is64 ? 8 : 4, shndx = l.is64 ? 6 : 14; /* field offsets; st_value is w bytes */
+    unsigned value = l->is64 ? 8 : 4, shndx = l->is64 ? 6 : 14; /* field offsets; st_value is w bytes */
     for (int field = 0; field < 2; field++) {
         for (uint32_t j = 0; j < nres; j++) {
             if (res[j].reason == LKMPRE_RESOLVED) {
                 uint64_t at = symtab + (uint64_t)res[j].symbol * entsize + (field ? shndx : value);
-                memcpy(b->pass + (at - lo), out + at, field ? 2 : l.w);
+                memcpy(b->pass + (at - lo), out + at, field ? 2 : l->w);
             }
         }
         if (pwrite_all(fd, b->pass, span, (off_t)lo))
@@ -315,8 +308,11 @@ static void process(const run *r, buffers *b, job *j) {
         close(fd);
         return;
     }
+    /* What the tool reads of the file itself; a file that is not ELF is the core's to report. */
+    layout l;
+    int elf = !read_layout(data, len, &l);
     const uint8_t *module = data;
-    size_t module_len = len, image = stale_tail(data, len);
+    size_t module_len = len, image = elf ? stale_tail(data, len, &l) : 0;
     if (image)
         module_len = image;
     lkmpre_module_result m;
@@ -337,7 +333,8 @@ static void process(const run *r, buffers *b, job *j) {
         }
         /* A module cut off in step 4 of an earlier run: preresolve its original image again. */
         size_t restored;
-        if (m.status != LKMPRE_MODULE_ALREADY || module != data || image || !(restored = interrupted(b, data, len)))
+        if (m.status != LKMPRE_MODULE_ALREADY || module != data || image || !elf ||
+            !(restored = interrupted(b, data, len, &l)))
             break;
         module_len = restored;
         module = b->pass;
@@ -353,7 +350,7 @@ static void process(const run *r, buffers *b, job *j) {
         j->fully = m.undefined == m.preresolved;
         snprintf(detail, sizeof detail, "%u/%u%s", m.preresolved, m.undefined, j->fully ? " *fully*" : "");
         j->line = format("PRERESV %s (%s preresolved)", name, detail);
-        if (r->write && patch_in_place(b, fd, data, len, b->out, m.out_len, b->res, m.undefined)) {
+        if (r->write && (!elf || patch_in_place(b, fd, data, len, &l, b->out, m.out_len, b->res, m.undefined))) {
             free(j->line);
             char why[300];
             snprintf(why, sizeof why, "cannot write %s: %s", j->path, strerror(errno));

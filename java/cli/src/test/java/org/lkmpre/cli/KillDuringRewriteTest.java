@@ -25,27 +25,38 @@ class KillDuringRewriteTest {
     @TempDir
     Path tmp;
 
-    /** {@link #COPIES} copies of the fixture modules under one directory. */
-    private Path copies() throws Exception {
+    /**
+     * An uninterrupted run over {@link #COPIES} copies of the fixture modules.
+     *
+     * @param original      the untouched tree, copied for each trial
+     * @param before        its module digests
+     * @param after         the digests once the run is done
+     * @param fullRunMillis how long the run took
+     */
+    private record Reference(Path original, Map<String, String> before, Map<String, String> after, long fullRunMillis) {
+    }
+
+    private Reference reference(String... options) throws Exception {
         Path original = tmp.resolve("original");
         Path modules = CliRun.fixtures().resolve("root/lib/modules/6.1.0-lkmpre-fixture/kernel");
         for (int i = 0; i < COPIES; i++) {
             CliRun.copyTree(modules, original.resolve("copy" + i));
         }
-        return original;
+        Path reference = tmp.resolve("reference");
+        CliRun.copyTree(original, reference);
+        long start = System.nanoTime();
+        assertEquals(1, rewrite(reference, options).waitFor(), "fx_signed is refused: exit 1");
+        long fullRunMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        return new Reference(original, CliRun.digests(original), CliRun.digests(reference), fullRunMillis);
     }
 
     @Test
     void everyModuleIsOldOrNewAfterAKill() throws Exception {
-        Path original = copies();
-        Map<String, String> before = CliRun.digests(original);
-
-        Path reference = tmp.resolve("reference");
-        CliRun.copyTree(original, reference);
-        long start = System.nanoTime();
-        assertEquals(1, rewrite(reference).waitFor(), "fx_signed is refused: exit 1");
-        long fullRunMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        Map<String, String> after = CliRun.digests(reference);
+        Reference r = reference();
+        Path original = r.original();
+        Map<String, String> before = r.before();
+        Map<String, String> after = r.after();
+        long fullRunMillis = r.fullRunMillis();
         long rewritten = after.entrySet().stream().filter(e -> !e.getValue().equals(before.get(e.getKey()))).count();
         assertTrue(rewritten >= 8L * COPIES, rewritten + " modules rewritten");
 
@@ -89,17 +100,14 @@ class KillDuringRewriteTest {
      */
     @Test
     void patchInPlaceKillsAreFinishedByTheNextRun() throws Exception {
-        Path original = copies();
-        Map<String, String> before = CliRun.digests(original);
-        Path reference = tmp.resolve("reference");
-        CliRun.copyTree(original, reference);
-        long start = System.nanoTime();
-        assertEquals(1, rewrite(reference, "--patch-in-place").waitFor());
-        long fullRunMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        Map<String, String> after = CliRun.digests(reference);
+        Reference r = reference("--patch-in-place");
+        Path original = r.original();
+        Map<String, String> before = r.before();
+        Map<String, String> after = r.after();
+        long fullRunMillis = r.fullRunMillis();
         Path empty = tmp.resolve("empty");
         Files.createDirectories(empty);
-        start = System.nanoTime();
+        long start = System.nanoTime();
         assertEquals(0, rewrite(empty, "--patch-in-place").waitFor());
         long startUpMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start); // JVM and kernel: no writes yet
 

@@ -259,6 +259,11 @@ public final class ElfFile {
         return bytes.u8(offset);
     }
 
+    /** Reads an unsigned 16-bit value at file offset {@code offset}. */
+    public int u16(long offset) {
+        return bytes.u16(offset);
+    }
+
     /** Reads an unsigned 32-bit value at file offset {@code offset}. */
     public long u32(long offset) {
         return bytes.u32(offset);

@@ -11,6 +11,7 @@ import java.util.Optional;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.elf.ElfFile;
 import org.lkmpre.elf.Section;
+import org.lkmpre.elf.Symbol;
 import org.lkmpre.module.UndoRecord;
 
 /**
@@ -28,8 +29,6 @@ import org.lkmpre.module.UndoRecord;
  * </ol>
  */
 final class InPlacePatch {
-    private static final int SHN_ABS = 0xfff1;
-
     private InPlacePatch() {
     }
 
@@ -79,10 +78,7 @@ final class InPlacePatch {
                 if (e.index() < 0 || (long) e.index() * entsize >= symtab.get().size()) {
                     return Optional.empty();
                 }
-                long at = symtab.get().offset() + (long) e.index() * entsize + (elf.is64() ? 6 : 14);
-                int shndx = elf.byteOrder() == ByteOrder.LITTLE_ENDIAN ? elf.u8(at) | elf.u8(at + 1) << 8
-                        : elf.u8(at) << 8 | elf.u8(at + 1);
-                if (shndx != SHN_ABS) {
+                if (elf.u16(symtab.get().offset() + (long) e.index() * entsize + (elf.is64() ? 6 : 14)) != Symbol.SHN_ABS) {
                     return Unpreresolver.restore(name, data).map(p -> p.apply(data));
                 }
             }
