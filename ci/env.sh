@@ -1,17 +1,35 @@
 # Sourced by the ci/ scripts: the JDK and Maven settings every build uses.
-# JDK 25 (Temurin) builds; the core still targets Java 17 (--release 17).
-if [ -z "${JAVA_HOME:-}" ] || ! "$JAVA_HOME/bin/java" -version 2>&1 | grep -q '"2[5-9]'; then
-    for jdk in /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/temurin-25-jdk /usr/lib/jvm/java-25-openjdk-amd64; do
-        if [ -x "$jdk/bin/java" ]; then
-            export JAVA_HOME=$jdk
-            break
+# The JDK: JAVA_HOME when it is set, else the newest JDK under /usr/lib/jvm (by the JAVA_VERSION
+# of its release file). JDK 22 or newer builds everything; JDK 17-21 builds all but the FFM
+# binding (Maven says so in one line), and the JNA binding serves the C core. The core targets
+# Java 17 (--release 17) either way.
+jdk_feature() { # JDK_DIR -> its feature version (17, 25, ...), or nothing
+    sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null
+}
+if [ -z "${JAVA_HOME:-}" ]; then
+    best=0
+    for jdk in /usr/lib/jvm/*/; do
+        jdk=${jdk%/}
+        v=$(jdk_feature "$jdk")
+        if [ -x "$jdk/bin/javac" ] && [ -n "$v" ] && [ "$v" -gt "$best" ]; then
+            best=$v
+            JAVA_HOME=$jdk
         fi
     done
 fi
-if [ -z "${JAVA_HOME:-}" ] || [ ! -x "$JAVA_HOME/bin/java" ]; then
-    echo "ci: no JDK 25 found (looked in /usr/lib/jvm); set JAVA_HOME" >&2
+if [ -z "${JAVA_HOME:-}" ] || [ ! -x "$JAVA_HOME/bin/javac" ]; then
+    echo "ci: no JDK found (looked in /usr/lib/jvm; JAVA_HOME=${JAVA_HOME:-unset}); install JDK 17 or newer or set JAVA_HOME" >&2
     exit 2
 fi
+export JAVA_HOME
 export PATH=$JAVA_HOME/bin:$PATH
-# Maven 3.8 on JDK 25 warns about sun.misc.Unsafe in its own guava; silence only that.
-export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+LKMPRE_JDK=$(jdk_feature "$JAVA_HOME")
+if [ "${LKMPRE_JDK:-0}" -lt 17 ]; then
+    echo "ci: $JAVA_HOME is JDK ${LKMPRE_JDK:-of unknown version}; lkmpre needs JDK 17 or newer" >&2
+    exit 2
+fi
+# Maven 3.8 on JDK 23+ warns about sun.misc.Unsafe in its own guava; silence only that (older
+# JDKs do not know the option).
+if [ "$LKMPRE_JDK" -ge 23 ]; then
+    export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+fi
