@@ -4,7 +4,7 @@
 # binding (Maven says so in one line), and the JNA binding serves the C core. The core targets
 # Java 17 (--release 17) either way.
 jdk_feature() { # JDK_DIR -> its feature version (17, 25, ...), or nothing
-    sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null
+    sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null || true
 }
 if [ -z "${JAVA_HOME:-}" ]; then
     best=0

@@ -58,9 +58,12 @@ final class ConformCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Preresolver reference = Preresolver.create(kernelOptions.read(), new PreresolveOptions(stripSignature, assumeNoKaslr));
         List<Backend> backends = new ArrayList<>();
+        List<String> skipped = new ArrayList<>();
         for (Map.Entry<String, String> b : Backends.all().entrySet()) {
             if (b.getValue().isEmpty()) {
                 backends.add(Backends.open(b.getKey(), reference));
+            } else {
+                skipped.add(b.getKey() + " (" + b.getValue() + ")");
             }
         }
         PrintWriter out = spec.commandLine().getOut();
@@ -87,7 +90,8 @@ final class ConformCommand implements Callable<Integer> {
             names.add(target.name() + " (" + (target.emulator().isEmpty() ? "native" : target.emulator()) + ")");
         }
         out.println("lkmpre conform: " + modules.size() + " modules, backends " + String.join(", ", names) + ": "
-                + (differ == 0 ? "all identical" : differ + " differences"));
+                + (differ == 0 ? "all identical" : differ + " differences")
+                + (skipped.isEmpty() ? "" : "; skipped " + String.join(", ", skipped)));
         return differ == 0 ? 0 : Main.EXIT_MODULE_FAILED;
     }
 

@@ -83,7 +83,7 @@ class ByteOrderConformanceTest {
         Outcome expected = reference.preresolve("m.ko", module);
         assertEquals("PRERESV m.ko (1/5 preresolved)", expected.report().line());
         assertEquals(ModuleStatus.PRERESOLVED, expected.report().status());
-        for (String name : List.of("ffm", "jna")) {
+        for (String name : CliRun.nativeBackends()) {
             Backend b = Backends.open(name, reference);
             Outcome got = b.preresolve("m.ko", module);
             assertEquals(expected.report(), got.report(), name);

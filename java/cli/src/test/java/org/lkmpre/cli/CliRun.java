@@ -24,6 +24,19 @@ record CliRun(int status, String out, String err) {
         return new CliRun(status, out.toString(), err.toString());
     }
 
+    /** Whether this JDK runs the FFM binding (22 and newer; older JDKs build without it). */
+    static final boolean FFM = Runtime.version().feature() >= 22;
+
+    /** @return the C core's bindings this JDK runs, in the order "auto" tries them */
+    static List<String> nativeBackends() {
+        return FFM ? List.of("ffm", "jna") : List.of("jna");
+    }
+
+    /** @return how {@code conform} ends its line on this JDK: nothing, or the FFM binding skipped */
+    static String conformSkipped() {
+        return FFM ? "" : "; skipped ffm (needs JDK 22 or newer, this is JDK " + Runtime.version().feature() + ")";
+    }
+
     List<String> lines() {
         return out.lines().toList();
     }

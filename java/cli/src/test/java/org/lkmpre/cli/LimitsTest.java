@@ -45,7 +45,8 @@ class LimitsTest {
     static void open() throws Exception {
         Preresolver java = Preresolver.create(new Vmlinux(CliRun.fixtures().resolve("boot/vmlinux")).read(),
                 new PreresolveOptions(true, false));
-        backends = List.of(java, Backends.open("ffm", java), Backends.open("jna", java));
+        backends = new java.util.ArrayList<>(List.of(java));
+        CliRun.nativeBackends().forEach(name -> backends.add(Backends.open(name, java)));
         printkCrc = java.kernel().find("fx_printk").orElseThrow().crc().orElseThrow();
     }
 

@@ -38,7 +38,7 @@ class SdkExampleTest {
         Process p = pb.redirectErrorStream(true).start();
         List<String> lines = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
         assertEquals(0, p.waitFor(), String.join("\n", lines));
-        assertEquals("backend: ffm, 10 exports", lines.get(0));
+        assertEquals("backend: " + CliRun.nativeBackends().get(0) + ", 10 exports", lines.get(0));
         assertEquals("PRERESV fx_good.ko (8/8 *fully* preresolved)", lines.get(1));
         assertTrue(lines.get(2).matches("patched: \\d+ bytes"), lines.get(2));
         assertEquals(13, lines.stream().filter(l -> l.matches("\\[\\d+/13\\] (PRERESV|SKIPPED|REFUSED) .*")).count(),

@@ -114,7 +114,7 @@ class TreeToolTest {
     void javaPatchInPlaceWritesWhatRenamingWrites() throws Exception {
         Path renamed = copy("renamed");
         Path patched = copy("patched");
-        for (String backend : List.of("java", "ffm")) {
+        for (String backend : List.of("java", CliRun.nativeBackends().get(0))) {
             CliRun a = CliRun.of("preresolve", "--backend", backend, "--kernel", vmlinux(), "--strip-signature", "-q",
                     renamed.toString());
             CliRun b = CliRun.of("preresolve", "--backend", backend, "--kernel", vmlinux(), "--strip-signature", "-q",
@@ -211,7 +211,7 @@ class TreeToolTest {
                 mode -> run(() -> mode.equals("--dry-run") ? tree(idx.toString(), dir.toString(), mode).lines()
                         : tree(idx.toString(), dir.toString()).lines()),
                 mode -> CliRun.of("preresolve", "--backend", "java", "--index", idx.toString(), mode, "-q", dir.toString()).lines(),
-                mode -> CliRun.of("preresolve", "--backend", "ffm", "--index", idx.toString(),
+                mode -> CliRun.of("preresolve", "--backend", CliRun.nativeBackends().get(0), "--index", idx.toString(),
                         mode.equals("--dry-run") ? mode : "--patch-in-place", "-q", dir.toString()).lines());
         String done = "PRERESV fx_good.ko (8/8 *fully* preresolved)";
         for (var finisher : finishers) {

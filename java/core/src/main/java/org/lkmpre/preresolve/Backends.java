@@ -17,13 +17,20 @@ import org.lkmpre.index.TableSet;
  * "auto": the first available native binding (FFM, then JNA), else Java.
  */
 public final class Backends {
+    /** The FFM binding's name, known even where its provider cannot load. */
+    private static final String FFM = "ffm";
+
     private Backends() {
     }
 
     /** @return every backend name, with why it cannot run here ("" when it can), automatic order first */
     public static Map<String, String> all() {
         Map<String, String> out = new LinkedHashMap<>();
-        for (BackendProvider p : providers()) {
+        List<BackendProvider> providers = providers();
+        if (providers.stream().noneMatch(p -> p.name().equals(FFM))) {
+            out.put(FFM, ffmMissing());
+        }
+        for (BackendProvider p : providers) {
             out.put(p.name(), p.unavailable().orElse(""));
         }
         out.put("java", "");
@@ -74,7 +81,16 @@ public final class Backends {
         if (name.equals("auto")) {
             return Optional.empty();
         }
+        if (name.equals(FFM)) {
+            throw new IllegalArgumentException("backend " + FFM + " is not available: " + ffmMissing());
+        }
         throw new IllegalArgumentException("no backend called " + name + " (known: " + String.join(", ", all().keySet()) + ")");
+    }
+
+    /** Why no FFM provider loaded: a JDK before 22 (the build skips it there), or its jar left out. */
+    private static String ffmMissing() {
+        int jdk = Runtime.version().feature();
+        return jdk < 22 ? "needs JDK 22 or newer, this is JDK " + jdk : "lkmpre-ffm is not on the class path";
     }
 
     private static List<BackendProvider> providers() {
