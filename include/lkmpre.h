@@ -45,7 +45,7 @@ typedef struct lkmpre_error {
 
 /* ---- index ---------------------------------------------------------------------------- */
 
-#define LKMPRE_INDEX_VERSION 1u
+#define LKMPRE_INDEX_VERSION 2u   /* 2: entry flag LKMPRE_EXPORT_OUTSIDE_KERNEL */
 #define LKMPRE_INDEX_ELF64 0x1u     /* the kernel is ELF64 */
 #define LKMPRE_INDEX_CRCS 0x2u      /* the kernel carries modversions CRCs */
 #define LKMPRE_INDEX_KASLR 0x4u     /* the kernel's config enables CONFIG_RANDOMIZE_BASE */
@@ -53,6 +53,7 @@ typedef struct lkmpre_error {
 
 #define LKMPRE_EXPORT_CRC 0x1u      /* entry flag: crc is valid */
 #define LKMPRE_EXPORT_GPL 0x2u      /* entry flag: EXPORT_SYMBOL_GPL */
+#define LKMPRE_EXPORT_OUTSIDE_KERNEL 0x4u /* entry flag: the address failed the address guard */
 
 typedef struct lkmpre_index lkmpre_index;
 
@@ -185,7 +186,8 @@ typedef enum lkmpre_reason {
     LKMPRE_NO_MODVERSIONS = 3,
     LKMPRE_MISSING_VERSION = 4,
     LKMPRE_CRC_MISMATCH = 5,
-    LKMPRE_NAMESPACE_NOT_IMPORTED = 6
+    LKMPRE_NAMESPACE_NOT_IMPORTED = 6,
+    LKMPRE_ADDRESS_OUTSIDE_VMLINUX = 7 /* lkmpre's guard: outside every allocated section */
 } lkmpre_reason;
 
 /* One undefined symbol of the module, in symbol-table order. */

@@ -171,6 +171,8 @@ static int next_undefined(const module *m, uint64_t *i, const uint8_t **name, si
 static uint32_t check(const lkmpre_index *x, const module *m, int gpl, uint32_t e, const uint8_t *name, size_t len,
                       uint64_t *module_crc) {
     uint32_t flags = lk_entry_flags(x, e);
+    if (flags & LKMPRE_EXPORT_OUTSIDE_KERNEL)
+        return LKMPRE_ADDRESS_OUTSIDE_VMLINUX;
     if ((flags & LKMPRE_EXPORT_GPL) && !gpl)
         return LKMPRE_GPL_ONLY;
     if (flags & LKMPRE_EXPORT_CRC) {

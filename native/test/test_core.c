@@ -320,6 +320,15 @@ int main(int argc, char **argv) {
         test_hostile_vmlinux(vmlinux, len);
         free(idx);
         free(vmlinux);
+        /* The relocatable kernel (.rela.dyn completes its tables): it reads, and every cut and
+           mutant of it, relocations included, is refused cleanly or read. */
+        snprintf(path, sizeof path, "%s/boot/vmlinux-relocatable", argv[1]);
+        vmlinux = read_file(path, &len);
+        idx = build_index(vmlinux, len, &idx_len, &st);
+        CHECK(idx != NULL, "index of %s: status %d", path, st);
+        test_hostile_vmlinux(vmlinux, len);
+        free(idx);
+        free(vmlinux);
     }
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures != 0;

@@ -40,6 +40,7 @@ class ByteOrderConformanceTest {
         SyntheticElf k = new SyntheticElf(is64, msb);
         byte[] strings = "ok_fn\0gpl_fn\0ns_fn\0NS1\0bad_crc\0".getBytes(StandardCharsets.ISO_8859_1);
         long str = base + 0x1000;
+        k.add(new SyntheticElf.Sec(".text", 1, 6, base, new byte[0x100], 0, 0, 0));
         k.add(new SyntheticElf.Sec("__ksymtab_strings", 1, 2, str, strings, 0, 0, 1));
         k.add(new SyntheticElf.Sec("__ksymtab", 1, 2, base + 0x2000,
                 k.words(base + 0x10, str, 0, base + 0x30, str + 13, str + 19, base + 0x40, str + 23, 0), 0, 0, 0));

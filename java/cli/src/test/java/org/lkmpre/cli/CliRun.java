@@ -41,6 +41,15 @@ record CliRun(int status, String out, String err) {
         return out.lines().toList();
     }
 
+    /** Runs a program (an oracle such as readelf) and returns what it printed; it must exit 0. */
+    static String exec(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "timed out: " + String.join(" ", cmd));
+        org.junit.jupiter.api.Assertions.assertEquals(0, p.exitValue(), out);
+        return out;
+    }
+
     static Path fixtures() {
         Path p = Path.of(System.getProperty("lkmpre.fixtures", ""), "x86_64");
         assertTrue(Files.isDirectory(p), p + " does not exist: run fixtures/build.sh");

@@ -78,6 +78,22 @@ class TargetConformanceTest {
     }
 
     /**
+     * Each target reads every target's relocatable kernel (LE and BE, ELF64 and ELF32, RELA and
+     * REL, RELATIVE and absolute relocations) as the Java reference does: the same index bytes.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"arm", "sh4", "sh4eb", "x86_64"})
+    void relocatableKernelsOnEachTarget(String name) throws Exception {
+        TargetDriver t = drivers().stream().filter(d -> d.name().equals(name)).findFirst().orElseThrow();
+        for (String kernelTarget : List.of("x86_64", "arm", "sh4", "sh4eb")) {
+            Path vmlinux = CliRun.fixtures().resolveSibling(kernelTarget).resolve("boot/vmlinux-relocatable");
+            Path out = tmp.resolve(name + "-" + kernelTarget + ".lkmidx");
+            t.run(List.of("index", vmlinux.toString(), out.toString()), tmp);
+            assertArrayEquals(KernelIndex.write(new Vmlinux(vmlinux).read()), Files.readAllBytes(out), kernelTarget);
+        }
+    }
+
+    /**
      * Each target walks a scope of more tables than one word of its bit-sliced folds holds
      * (random sizes, 64- and 32-bit Bloom words mixed or not) as the plain per-table walk does:
      * the same answers, hashing or given the hash, and the same counts.

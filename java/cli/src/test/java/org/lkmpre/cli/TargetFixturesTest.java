@@ -9,7 +9,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -29,34 +28,31 @@ class TargetFixturesTest {
         return p;
     }
 
-    private static String run(String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
-        assertEquals(0, p.exitValue(), out);
-        return out;
-    }
-
     /**
      * The symbol values vmlinux's own symbol table holds, by name (readelf prints st_value raw).
      * nm and System.map are not the oracle on arm: they print Thumb functions' addresses with
      * bit 0 cleared, while __ksymtab (and so the kernel's loader, which checks that bit for
-     * R_ARM_THM_CALL) carries it set.
+     * R_ARM_THM_CALL) carries it set. Local symbols count too: the relocatable kernel hides its
+     * GPL exports.
      */
     private static Map<String, String> symbolValues(Path vmlinux) throws Exception {
         Map<String, String> out = new HashMap<>();
-        run("readelf", "-sW", vmlinux.toString()).lines().map(String::trim).map(l -> l.split("\\s+"))
-                .filter(f -> f.length == 8 && f[0].endsWith(":") && (f[4].equals("GLOBAL") || f[4].equals("WEAK")))
+        CliRun.exec("readelf", "-sW", vmlinux.toString()).lines().map(String::trim).map(l -> l.split("\\s+"))
+                .filter(f -> f.length == 8 && f[0].matches("\\d+:") && !f[4].equals("Bind"))
                 .forEach(f -> out.put(f[7], f[1]));
         return out;
     }
 
-    /** lkmpre's table against the build's own: Module.symvers rows and vmlinux's symbol values. */
+    /**
+     * lkmpre's table against the build's own: Module.symvers rows and vmlinux's symbol values;
+     * for the relocatable kernel too, whose tables the boot code completes.
+     */
     @ParameterizedTest
-    @ValueSource(strings = {"arm", "sh4", "sh4eb"})
-    void exportTableMatchesSymversAndNm(String target) throws Exception {
-        Path t = dir(target);
-        Map<String, String> nm = symbolValues(t.resolve("boot/vmlinux"));
+    @CsvSource({"arm, vmlinux", "sh4, vmlinux", "sh4eb, vmlinux", "x86_64, vmlinux-relocatable",
+        "arm, vmlinux-relocatable", "sh4, vmlinux-relocatable", "sh4eb, vmlinux-relocatable"})
+    void exportTableMatchesSymversAndNm(String target, String kernel) throws Exception {
+        Path t = target.equals("x86_64") ? CliRun.fixtures() : dir(target);
+        Map<String, String> nm = symbolValues(t.resolve("boot/" + kernel));
         Map<String, String> expected = new TreeMap<>();
         for (String line : Files.readAllLines(t.resolve("Module.symvers"))) {
             String[] f = line.split("\t", -1);
@@ -64,7 +60,7 @@ class TargetFixturesTest {
                 expected.put(f[1], nm.get(f[1]) + " " + f[0] + " " + f[3] + " " + (f[4].isEmpty() ? "-" : f[4]));
             }
         }
-        CliRun r = CliRun.of("symbols", "--kernel", t.resolve("boot/vmlinux").toString());
+        CliRun r = CliRun.of("symbols", "--kernel", t.resolve("boot/" + kernel).toString());
         assertEquals(0, r.status(), r.err());
         Map<String, String> ours = new TreeMap<>();
         r.lines().stream().map(l -> l.split("\t")).forEach(f -> ours.put(f[0], f[1] + " " + f[2] + " " + f[3] + " " + f[4]));
@@ -87,10 +83,10 @@ class TargetFixturesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"arm", "sh4", "sh4eb"})
-    void everyImplementationConforms(String target) {
+    @CsvSource({"arm, vmlinux", "sh4, vmlinux", "sh4eb, vmlinux", "arm, vmlinux-relocatable", "sh4eb, vmlinux-relocatable"})
+    void everyImplementationConforms(String target, String kernel) {
         Path t = dir(target);
-        CliRun r = CliRun.of("conform", "--kernel", t.resolve("boot/vmlinux").toString(), "--strip-signature",
+        CliRun r = CliRun.of("conform", "--kernel", t.resolve("boot/" + kernel).toString(), "--strip-signature",
                 "--target", "all", t.resolve("root").toString());
         assertEquals(0, r.status(), r.out() + r.err());
         assertTrue(r.out().endsWith("all identical" + CliRun.conformSkipped() + "\n") && r.out().contains("sh4 (qemu-sh4)"), r.out());
@@ -103,7 +99,7 @@ class TargetFixturesTest {
     void relocationTypes(String target, String type) throws Exception {
         Path ko = (target.equals("x86_64") ? CliRun.fixtures() : dir(target))
                 .resolve("root/lib/modules/6.1.0-lkmpre-fixture/kernel/drivers/fx/fx_good.ko");
-        assertTrue(run("readelf", "-rW", ko.toString()).contains(type), target + " " + type);
+        assertTrue(CliRun.exec("readelf", "-rW", ko.toString()).contains(type), target + " " + type);
     }
 
     /** readelf on the patched big- and little-endian 32-bit modules shows vmlinux's symbol values. */
@@ -115,7 +111,7 @@ class TargetFixturesTest {
         assertEquals(0, CliRun.of("preresolve", "--kernel", t.resolve("boot/vmlinux").toString(), "--out", out.toString(),
                 t.resolve("root/lib/modules/6.1.0-lkmpre-fixture/kernel/drivers/fx/fx_good.ko").toString()).status());
         Map<String, String> nm = symbolValues(t.resolve("boot/vmlinux"));
-        List<String[]> abs = run("readelf", "-sW", out.resolve("fx_good.ko").toString()).lines().map(String::trim)
+        List<String[]> abs = CliRun.exec("readelf", "-sW", out.resolve("fx_good.ko").toString()).lines().map(String::trim)
                 .map(l -> l.split("\\s+")).filter(f -> f.length == 8 && f[6].equals("ABS") && nm.containsKey(f[7])).toList();
         assertEquals(8, abs.size());
         abs.forEach(f -> assertEquals(nm.get(f[7]), f[1], f[7]));

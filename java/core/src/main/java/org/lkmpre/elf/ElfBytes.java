@@ -90,6 +90,13 @@ final class ElfBytes {
         return is64 ? u64(offset) : u32(offset);
     }
 
+    /** Writes an address-sized field in this file's byte order (only ever into a copy: {@link SectionImage}). */
+    void putWord(long offset, long value) {
+        int size = wordSize();
+        check(offset, size, "address-sized field");
+        System.arraycopy(encode(value, size), 0, data, (int) offset, size);
+    }
+
     private long rawU32(int o) {
         long a = data[o] & 0xff;
         long b = data[o + 1] & 0xff;

@@ -6,6 +6,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * A validated, read-only view of an ELF32 or ELF64 file of either byte order: a relocatable
@@ -237,6 +238,12 @@ public final class ElfFile {
         return s.type() == Section.SHT_NOBITS ? new byte[0] : bytes.slice(s.offset(), s.size(), "section " + s.name());
     }
 
+    /** @return a writable copy of a section's bytes, read and written by run-time address */
+    public SectionImage image(Section s) {
+        byte[] copy = contents(s);
+        return new SectionImage(s, new ElfBytes(file(), copy, copy.length, bytes.msb(), is64()));
+    }
+
     /**
      * Reads a NUL-terminated string at run-time address {@code vaddr}, which must lie in section
      * {@code s} (a section with file bytes) and end inside it.
@@ -364,6 +371,35 @@ public final class ElfFile {
                 throw bytes.fail("symbol " + i + " (" + name + ") refers to section " + shndx + ", which does not exist");
             }
             out.add(new Symbol(i, name, value, size, info, other, shndx));
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    /**
+     * Reads every entry of a relocation section ({@code SHT_REL} or {@code SHT_RELA}).
+     *
+     * @throws org.lkmpre.InputFormatException if its entry size or size does not fit the class
+     */
+    public List<Relocation> relocations(Section rel) {
+        boolean rela = rel.type() == Relocation.SHT_RELA;
+        if (!rela && rel.type() != Relocation.SHT_REL) {
+            throw bytes.fail("section " + rel.name() + " is not a relocation section");
+        }
+        int word = wordSize();
+        int entsize = (rela ? 3 : 2) * word;
+        if (rel.entsize() != entsize || rel.size() % entsize != 0 || !rel.hasFileBytes() && rel.size() != 0) {
+            throw bytes.fail("relocation section " + rel.name() + " has entry size " + rel.entsize() + " and size "
+                    + rel.size() + ", expected entries of " + entsize + " bytes");
+        }
+        int count = (int) (rel.size() / entsize);
+        List<Relocation> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            long at = rel.offset() + (long) i * entsize;
+            long info = bytes.word(at + word);
+            int type = (int) (is64() ? info & 0xffff_ffffL : info & 0xff);
+            int symbol = (int) (is64() ? info >>> 32 : info >>> 8);
+            out.add(new Relocation(bytes.word(at), type, symbol,
+                    rela ? OptionalLong.of(bytes.word(at + 2L * word)) : OptionalLong.empty()));
         }
         return Collections.unmodifiableList(out);
     }

@@ -18,13 +18,15 @@ import org.lkmpre.kernel.KernelSymbols;
  */
 public final class KernelIndex {
     static final byte[] MAGIC = {'L', 'K', 'M', 'P', 'I', 'D', 'X', 0};
-    static final int VERSION = 1;
+    /** 2: entry flag 0x4 (the address guard); a version 1 index was built without the guard. */
+    static final int VERSION = 2;
     static final int FLAG_ELF64 = 0x1;
     static final int FLAG_CRCS = 0x2;
     static final int FLAG_KASLR = 0x4;
     static final int FLAG_CONFIG = 0x8;
     static final int EXPORT_CRC = 0x1;
     static final int EXPORT_GPL = 0x2;
+    static final int EXPORT_OUTSIDE_KERNEL = 0x4;
     static final int HEADER_SIZE = 64;
     static final int ENTRY_SIZE = 24;
     /** lld: 12 Bloom bits per symbol, rounded up to a power of two of words. */
@@ -152,7 +154,8 @@ public final class KernelIndex {
                 at = putString(out, g.stringsAt() + at, x.namespace().getBytes(StandardCharsets.ISO_8859_1)) - g.stringsAt();
             }
             out.putInt(e + 16, (int) x.crc().orElse(0));
-            out.putInt(e + 20, (x.crc().isPresent() ? EXPORT_CRC : 0) | (x.kind().gplOnly() ? EXPORT_GPL : 0));
+            out.putInt(e + 20, (x.crc().isPresent() ? EXPORT_CRC : 0) | (x.kind().gplOnly() ? EXPORT_GPL : 0)
+                    | (x.outsideKernel() ? EXPORT_OUTSIDE_KERNEL : 0));
         }
         int bannerRef = 0;
         int buildIdRef = 0;

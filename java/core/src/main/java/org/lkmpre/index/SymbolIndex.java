@@ -153,7 +153,7 @@ public final class SymbolIndex {
                     ? OptionalLong.of(Integer.toUnsignedLong(in.getInt(at + 16))) : OptionalLong.empty();
             exports.add(new ExportedSymbol(name(e), in.getLong(at), crc,
                     (entryFlags & KernelIndex.EXPORT_GPL) != 0 ? ExportKind.EXPORT_SYMBOL_GPL : ExportKind.EXPORT_SYMBOL,
-                    string(at + 12)));
+                    string(at + 12), (entryFlags & KernelIndex.EXPORT_OUTSIDE_KERNEL) != 0));
         }
         int banner = in.getInt(48);
         int buildId = in.getInt(52);

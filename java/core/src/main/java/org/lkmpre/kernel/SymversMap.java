@@ -5,10 +5,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeSet;
 import org.lkmpre.InputFormatException;
 
 /**
@@ -20,15 +23,69 @@ import org.lkmpre.InputFormatException;
  * @param systemMap {@code System.map}: address, type letter, name per line
  */
 public record SymversMap(Path symvers, Path systemMap) implements KernelSource {
+    private static final int EM_ARM = 40;
+    /** EXPORT_SYMBOL's label of a {@code struct kernel_symbol}, which System.map lists per export. */
+    private static final String KSYMTAB_LABEL = "__ksymtab_";
+
     @Override
     public Path primaryFile() {
         return symvers;
     }
 
+    /** What lkmpre needs of System.map besides the addresses. */
+    private static final class MapFacts {
+        final Map<String, Long> addresses = new HashMap<>();
+        /** Names of the {@code __ksymtab_NAME} labels: the exports of this build's vmlinux. */
+        final Set<String> ksymtabLabels = new HashSet<>();
+        /** An ARM EABI kernel (its {@code __aeabi_*} helpers). */
+        boolean arm;
+        int wordSize;
+
+        /** The kernel's image and per-CPU area, where System.map names their bounds. */
+        List<AddressGuard.Range> kernel() {
+            Long text = addresses.get("_text");
+            Long stext = addresses.get("_stext");
+            Long start = text == null || stext != null && Long.compareUnsigned(stext, text) < 0 ? stext : text;
+            List<AddressGuard.Range> out = new ArrayList<>();
+            range(out, start, addresses.get("_end"));
+            range(out, addresses.get("__per_cpu_start"), addresses.get("__per_cpu_end"));
+            return out;
+        }
+
+        private static void range(List<AddressGuard.Range> out, Long start, Long end) {
+            if (start != null && end != null && Long.compareUnsigned(end, start) > 0) {
+                out.add(new AddressGuard.Range(start, end - start));
+            }
+        }
+    }
+
+    /**
+     * Reads the export table with the kernel's configuration, and refuses a Thumb-2 arm kernel:
+     * its System.map prints function addresses with bit 0 cleared, while the kernel's loader
+     * needs the Thumb bit that {@code __ksymtab} holds. An arm kernel whose configuration is
+     * unknown is refused too: lkmpre cannot tell.
+     */
+    @Override
+    public KernelSymbols read(Optional<Path> config) throws IOException {
+        KernelSymbols symbols = KernelSource.super.read(config);
+        if (symbols.machine() == EM_ARM) {
+            if (symbols.config().isEmpty()) {
+                throw new InputFormatException(systemMap.toString(), "is an arm kernel's, and without its configuration"
+                        + " (--config) lkmpre cannot tell whether it is Thumb-2, whose System.map lacks the Thumb bit:"
+                        + " give --config, or --kernel vmlinux");
+            }
+            if (symbols.config().get().isEnabled("THUMB2_KERNEL")) {
+                throw new InputFormatException(systemMap.toString(), "is a Thumb-2 arm kernel's (CONFIG_THUMB2_KERNEL=y):"
+                        + " its function addresses lack the Thumb bit the kernel's loader needs; use --kernel vmlinux");
+            }
+        }
+        return symbols;
+    }
+
     @Override
     public KernelSymbols read() throws IOException {
-        Map<String, Long> addresses = new HashMap<>();
-        int wordSize = readSystemMap(systemMap.toString(), KernelSource.readFile(systemMap), addresses);
+        MapFacts map = readSystemMap(systemMap.toString(), KernelSource.readFile(systemMap));
+        Map<String, Long> addresses = map.addresses;
         String file = symvers.toString();
         String[] lines = new String(KernelSource.readFile(symvers), StandardCharsets.ISO_8859_1).split("\n");
         List<ExportedSymbol> plain = new ArrayList<>();
@@ -67,8 +124,24 @@ public record SymversMap(Path symvers, Path systemMap) implements KernelSource {
         }
         List<ExportedSymbol> exports = new ArrayList<>(plain);
         exports.addAll(gpl);
+        if (!map.ksymtabLabels.isEmpty()) {
+            Set<String> differ = new TreeSet<>(map.ksymtabLabels);
+            exports.forEach(x -> {
+                if (!differ.remove(x.name())) {
+                    differ.add(x.name());
+                }
+            });
+            if (!differ.isEmpty()) {
+                throw new InputFormatException(systemMap.toString(), "and " + file + " come from different builds: "
+                        + differ.size() + " exports are in one and not the other (for example " + differ.iterator().next() + ")");
+            }
+        }
+        List<AddressGuard.Range> kernel = map.kernel();
+        if (kernel.size() == 2) {
+            exports = AddressGuard.check(systemMap.toString(), "the kernel's image and per-CPU area", kernel, exports);
+        }
         return KernelSymbols.of(file + " + " + systemMap, exports, moduleExports, KernelIdentity.UNKNOWN,
-                Optional.empty(), wordSize, 0);
+                Optional.empty(), map.wordSize, map.arm ? EM_ARM : 0);
     }
 
     private static OptionalLong parseCrc(String file, int line, String text) {
@@ -86,8 +159,10 @@ public record SymversMap(Path symvers, Path systemMap) implements KernelSource {
         }
     }
 
-    /** Fills {@code out} with global symbols' addresses; returns the word size the addresses imply. */
-    private static int readSystemMap(String file, byte[] data, Map<String, Long> out) {
+    /** Reads global symbols' addresses (locals where no global exists), the word size the addresses imply, and the rest of {@link MapFacts}. */
+    private static MapFacts readSystemMap(String file, byte[] data) {
+        MapFacts facts = new MapFacts();
+        Map<String, Long> out = facts.addresses;
         String[] lines = new String(data, StandardCharsets.ISO_8859_1).split("\n");
         Map<String, Long> locals = new HashMap<>();
         int width = -1;
@@ -114,12 +189,17 @@ public record SymversMap(Path symvers, Path systemMap) implements KernelSource {
             // Exports are global: prefer the upper-case (global) entry over static namesakes.
             boolean global = Character.isUpperCase(f[1].charAt(0));
             (global ? out : locals).putIfAbsent(f[2], address);
+            if (f[2].startsWith(KSYMTAB_LABEL)) {
+                facts.ksymtabLabels.add(f[2].substring(KSYMTAB_LABEL.length()));
+            }
+            facts.arm |= f[2].startsWith("__aeabi_");
         }
         if (width < 0) {
             throw new InputFormatException(file, "is empty");
         }
         // Fall back to a local entry only where no global one exists.
         locals.forEach(out::putIfAbsent);
-        return width / 2;
+        facts.wordSize = width / 2;
+        return facts;
     }
 }

@@ -11,10 +11,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.stream.Stream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.elf.ElfFile;
 import org.lkmpre.elf.Section;
+import org.lkmpre.elf.SectionImage;
 
 /**
  * An uncompressed kernel image (ELF executable). Exports come from {@code __ksymtab} and
@@ -87,29 +89,43 @@ public record Vmlinux(Path path) implements KernelSource {
         }
         Section strings = elf.section("__ksymtab_strings")
                 .orElseThrow(() -> new InputFormatException(file, "has no __ksymtab_strings section: not a kernel that exports symbols"));
-        Optional<Section> plain = elf.section("__ksymtab");
-        Optional<Section> gpl = elf.section("__ksymtab_gpl");
+        Optional<SectionImage> plain = image(elf, "__ksymtab");
+        Optional<SectionImage> gpl = image(elf, "__ksymtab_gpl");
         if (plain.isEmpty() && gpl.isEmpty()) {
             throw new InputFormatException(file, "has neither __ksymtab nor __ksymtab_gpl");
         }
+        Optional<SectionImage> crcs = image(elf, "__kcrctab");
+        Optional<SectionImage> gplCrcs = image(elf, "__kcrctab_gpl");
+        BootRelocations.apply(elf, Stream.of(plain, gpl, crcs, gplCrcs).flatMap(Optional::stream).toList());
         Layout layout = detectLayout(elf, strings, plain, gpl);
         List<ExportedSymbol> exports = new ArrayList<>();
-        plain.ifPresent(s -> readTable(elf, s, elf.section("__kcrctab"), strings, layout, ExportKind.EXPORT_SYMBOL, exports));
-        gpl.ifPresent(s -> readTable(elf, s, elf.section("__kcrctab_gpl"), strings, layout, ExportKind.EXPORT_SYMBOL_GPL, exports));
+        plain.ifPresent(s -> readTable(elf, s, crcs, strings, layout, ExportKind.EXPORT_SYMBOL, exports));
+        gpl.ifPresent(s -> readTable(elf, s, gplCrcs, strings, layout, ExportKind.EXPORT_SYMBOL_GPL, exports));
         Map<String, Long> sections = new LinkedHashMap<>();
         for (Section s : elf.sections()) {
             if ((s.name().startsWith("__ksymtab") || s.name().startsWith("__kcrctab")) && s.size() > 0) {
                 sections.merge(s.name(), s.size(), Long::sum);
             }
         }
-        return KernelSymbols.of(file, exports, Map.of(), identity(elf, data), Optional.empty(),
+        return KernelSymbols.of(file, AddressGuard.check(elf, exports), Map.of(), identity(elf, data), Optional.empty(),
                 elf.wordSize(), elf.machine()).withExportSections(sections);
     }
 
-    private static Layout detectLayout(ElfFile elf, Section strings, Optional<Section> plain, Optional<Section> gpl) {
+    /** A copy of an export table, to which the boot code's relocations are applied. */
+    private static Optional<SectionImage> image(ElfFile elf, String name) {
+        return elf.section(name).map(s -> {
+            if (!s.hasFileBytes() && s.size() != 0) {
+                throw new InputFormatException(elf.file(), name + " occupies no file bytes");
+            }
+            return elf.image(s);
+        });
+    }
+
+    private static Layout detectLayout(ElfFile elf, Section strings, Optional<SectionImage> plain,
+                                       Optional<SectionImage> gpl) {
         // 64-bit kernels with HAVE_ARCH_PREL32_RELOCATIONS (x86_64, arm64) use PREL32; 32-bit
-        // arm and sh4 use absolute pointers. Detect from the data: every name must land in
-        // __ksymtab_strings under the layout chosen.
+        // arm and sh4 and 64-bit s390x use absolute pointers. Detect from the data: every name
+        // must land in __ksymtab_strings under the layout chosen.
         List<Layout> order = elf.is64()
                 ? List.of(Layout.PREL32, Layout.ABSOLUTE_WITH_NAMESPACE, Layout.ABSOLUTE)
                 : List.of(Layout.ABSOLUTE_WITH_NAMESPACE, Layout.ABSOLUTE, Layout.PREL32);
@@ -121,18 +137,18 @@ public record Vmlinux(Path path) implements KernelSource {
         throw new InputFormatException(elf.file(), "__ksymtab entries match no known struct kernel_symbol layout");
     }
 
-    private static boolean fits(ElfFile elf, Optional<Section> table, Section strings, Layout layout) {
+    private static boolean fits(ElfFile elf, Optional<SectionImage> table, Section strings, Layout layout) {
         if (table.isEmpty()) {
             return true;
         }
-        Section s = table.get();
+        SectionImage t = table.get();
         int size = layout.entrySize(elf.wordSize());
-        if (s.size() % size != 0 || !s.hasFileBytes() && s.size() != 0) {
+        if (t.section().size() % size != 0) {
             return false;
         }
-        long count = s.size() / size;
+        long count = t.section().size() / size;
         for (long i = 0; i < count; i++) {
-            long name = nameAddress(elf, s, i, layout);
+            long name = nameAddress(elf, t, i, layout);
             if (Long.compareUnsigned(name - strings.addr(), strings.size()) >= 0) {
                 return false;
             }
@@ -144,38 +160,32 @@ public record Vmlinux(Path path) implements KernelSource {
         return elf.is64() ? value : value & 0xffff_ffffL;
     }
 
-    /** @return the run-time address of field {@code field} (0 value, 1 name, 2 namespace) of entry {@code i} */
-    private static long fieldAddress(ElfFile elf, Section s, long i, Layout layout, int field) {
+    /** Reads field {@code field} (0 value, 1 name, 2 namespace) of entry {@code i} as an address: PREL32 fields are relative to themselves. */
+    private static long pointer(ElfFile elf, SectionImage t, long i, Layout layout, int field) {
         int fieldSize = layout == Layout.PREL32 ? 4 : elf.wordSize();
-        return s.addr() + i * layout.entrySize(elf.wordSize()) + (long) field * fieldSize;
-    }
-
-    /** Reads field {@code field} of entry {@code i} as an address: PREL32 fields are relative to themselves. */
-    private static long pointer(ElfFile elf, Section s, long i, Layout layout, int field) {
-        long at = fieldAddress(elf, s, i, layout, field);
-        long fileOffset = s.offset() + (at - s.addr());
+        long at = t.section().addr() + i * layout.entrySize(elf.wordSize()) + (long) field * fieldSize;
         if (layout == Layout.PREL32) {
-            int rel = elf.s32(fileOffset);
+            int rel = t.s32(at);
             return rel == 0 && field == 2 ? 0 : mask(elf, at + rel);
         }
-        return elf.word(fileOffset);
+        return t.word(at);
     }
 
-    private static long nameAddress(ElfFile elf, Section s, long i, Layout layout) {
-        return pointer(elf, s, i, layout, 1);
+    private static long nameAddress(ElfFile elf, SectionImage t, long i, Layout layout) {
+        return pointer(elf, t, i, layout, 1);
     }
 
-    private static void readTable(ElfFile elf, Section table, Optional<Section> crcs, Section strings, Layout layout,
-                                  ExportKind kind, List<ExportedSymbol> out) {
-        int count = (int) (table.size() / layout.entrySize(elf.wordSize()));
+    private static void readTable(ElfFile elf, SectionImage table, Optional<SectionImage> crcs, Section strings,
+                                  Layout layout, ExportKind kind, List<ExportedSymbol> out) {
+        int count = (int) (table.section().size() / layout.entrySize(elf.wordSize()));
         int crcSize = 0;
         if (crcs.isPresent()) {
-            long size = crcs.get().size();
+            long size = crcs.get().section().size();
             // Since 4.10 CRCs are 32-bit; older 64-bit kernels stored them as unsigned long.
             crcSize = count == 0 ? 4 : (int) (size / count);
             if ((crcSize != 4 && crcSize != elf.wordSize()) || (long) crcSize * count != size) {
-                throw new InputFormatException(elf.file(), crcs.get().name() + " (" + size + " bytes) does not match "
-                        + table.name() + " (" + count + " entries)");
+                throw new InputFormatException(elf.file(), crcs.get().section().name() + " (" + size
+                        + " bytes) does not match " + table.section().name() + " (" + count + " entries)");
             }
         }
         for (int i = 0; i < count; i++) {
@@ -190,8 +200,8 @@ public record Vmlinux(Path path) implements KernelSource {
             }
             OptionalLong crc = OptionalLong.empty();
             if (crcSize != 0) {
-                long at = crcs.get().offset() + (long) i * crcSize;
-                crc = OptionalLong.of(crcSize == 4 ? elf.u32(at) : elf.word(at) & 0xffff_ffffL);
+                long at = crcs.get().section().addr() + (long) i * crcSize;
+                crc = OptionalLong.of(crcSize == 4 ? crcs.get().u32(at) : crcs.get().word(at) & 0xffff_ffffL);
             }
             out.add(new ExportedSymbol(name, value, crc, kind, namespace));
         }

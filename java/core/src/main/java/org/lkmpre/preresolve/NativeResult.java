@@ -62,7 +62,7 @@ public record NativeResult(ModuleStatus status, Refusal refusal, int moduleClass
         return ModuleStatus.values()[code];
     }
 
-    /** @return the C core's reason number (1..6) as a reason */
+    /** @return the C core's reason number (1..7) as a reason */
     public static UnresolvedReason reason(int code) {
         return UnresolvedReason.values()[code - 1];
     }

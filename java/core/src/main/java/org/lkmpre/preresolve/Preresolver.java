@@ -178,9 +178,15 @@ public final class Preresolver implements Backend {
         return new Outcome(report, Optional.of(patch.build(keep)));
     }
 
-    /** The checks of the kernel's {@code resolve_symbol()}, in its order: license, CRC, namespace. */
+    /**
+     * lkmpre's address guard, then the checks of the kernel's {@code resolve_symbol()}, in its
+     * order: license, CRC, namespace.
+     */
     private Optional<Unresolved> check(KernelModule module, ExportedSymbol export) {
         String name = export.name();
+        if (export.outsideKernel()) {
+            return Optional.of(new Unresolved(name, UnresolvedReason.ADDRESS_OUTSIDE_VMLINUX, addressDetail(export.address())));
+        }
         ModInfo info = module.modinfo();
         if (export.kind().gplOnly()
                 && (!info.gplCompatible() || info.first("name").filter(LICENSE_LIARS::contains).isPresent())) {
@@ -205,6 +211,10 @@ public final class Preresolver implements Backend {
                     namespaceDetail(export.namespace())));
         }
         return Optional.empty();
+    }
+
+    private static String addressDetail(long address) {
+        return "0x" + Long.toHexString(address) + " lies outside every allocated section of vmlinux";
     }
 
     private String providerDetail(String name) {
@@ -266,6 +276,8 @@ public final class Preresolver implements Backend {
                         case NAMESPACE_NOT_IMPORTED -> unresolved.add(new Unresolved(name, s.reason(),
                                 namespaceDetail(kernel.find(name).orElseThrow().namespace())));
                         case NO_MODVERSIONS, MISSING_VERSION -> unresolved.add(new Unresolved(name, s.reason(), ""));
+                        case ADDRESS_OUTSIDE_VMLINUX -> unresolved.add(new Unresolved(name, s.reason(),
+                                addressDetail(kernel.find(name).orElseThrow().address())));
                     }
                 }
                 int undefined = result.symbols().size() + result.preresolved();

@@ -4,7 +4,7 @@ import java.util.Locale;
 
 /**
  * Why an undefined symbol was left {@code SHN_UNDEF}. Apart from
- * {@link #NOT_EXPORTED_BY_VMLINUX}, each is a check the kernel's loader makes in
+ * {@link #NOT_EXPORTED_BY_VMLINUX} and {@link #ADDRESS_OUTSIDE_VMLINUX}, each is a check the kernel's loader makes in
  * {@code resolve_symbol()} and skips for {@code SHN_ABS} symbols, so lkmpre leaves the symbol for
  * the kernel to reject (or warn about) at load time.
  */
@@ -20,7 +20,12 @@ public enum UnresolvedReason {
     /** The CRC in the module's {@code __versions} differs from the kernel's. */
     CRC_MISMATCH,
     /** The export is in a namespace that the module does not list in {@code import_ns=}. */
-    NAMESPACE_NOT_IMPORTED;
+    NAMESPACE_NOT_IMPORTED,
+    /**
+     * lkmpre's address guard: the export's address lies outside every allocated section of
+     * vmlinux, so it is not one the kernel uses; the kernel resolves the symbol at load time.
+     */
+    ADDRESS_OUTSIDE_VMLINUX;
 
     /** @return the reason as it appears in reports: lower case, words joined by '-' */
     public String code() {

@@ -165,6 +165,7 @@ class PreresolverTest {
     void preresolvesBigEndian32BitModules() {
         long base = 0x8c001000L;
         SyntheticElf k = new SyntheticElf(false, true);
+        k.add(new SyntheticElf.Sec(".text", 1, 6, 0x8c000000L, new byte[0x100], 0, 0, 0));
         k.add(new SyntheticElf.Sec("__ksymtab_strings", 1, 2, base, "sh_fn\0\0".getBytes(StandardCharsets.ISO_8859_1), 0, 0, 1));
         k.add(new SyntheticElf.Sec("__ksymtab", 1, 2, base + 0x100, k.words(0x8c000040L, base, 0), 0, 0, 0));
         KernelSymbols sh4 = Vmlinux.parse("vmlinux-sh4eb", k.build(ElfFile.ET_EXEC, 42));
