@@ -28,8 +28,13 @@ if [ "${LKMPRE_JDK:-0}" -lt 17 ]; then
     echo "ci: $JAVA_HOME is JDK ${LKMPRE_JDK:-of unknown version}; lkmpre needs JDK 17 or newer" >&2
     exit 2
 fi
-# Maven 3.8 on JDK 23+ warns about sun.misc.Unsafe in its own guava; silence only that (older
-# JDKs do not know the option).
+# Maven 3.8 on JDK 23+ warns about sun.misc.Unsafe in its own guava; silence only that. Older
+# JDKs do not know the option, so it is taken out of an inherited MAVEN_OPTS (ci/jdk17 runs
+# from ci/test, which set it for JDK 25).
+unsafe=--sun-misc-unsafe-memory-access=allow
+MAVEN_OPTS=${MAVEN_OPTS:-}
+MAVEN_OPTS=${MAVEN_OPTS//$unsafe/}
 if [ "$LKMPRE_JDK" -ge 23 ]; then
-    export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+    MAVEN_OPTS="$MAVEN_OPTS $unsafe"
 fi
+export MAVEN_OPTS

@@ -21,8 +21,13 @@
  * inside step 2's write (between two pages of the tail) leaves stray bytes that the next run
  * keeps after the module: harmless to every ELF reader, but that module's bytes then differ from
  * an uninterrupted run's. No fsync: a crash of the machine is not covered.
+ *
+ * Concurrent runs (this tool or the Java CLI, in any mode) patch each module once: a writer holds
+ * an exclusive lock on the module from before it reads it until after its last write (an
+ * open-file-description lock, which conflicts with the Java CLI's fcntl locks and dies with its
+ * descriptor), waits up to LOCK_WAIT_MS for a module another run holds, then reports it failed.
  */
-#define _XOPEN_SOURCE 700
+#define _GNU_SOURCE /* F_OFD_SETLK */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -32,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "lkmpre.h"
 #include "internal.h"
@@ -283,6 +289,41 @@ static void fail(job *j, const char *name, const char *why) {
     j->line = format("FAILED  %s (%s)", name, why);
 }
 
+/* How long a run waits for a module another run holds (the Java CLI's ModuleLock.WAIT). */
+#define LOCK_WAIT_MS 60000
+
+/* Opens path for writing, locked: the lock is on the file the path names once it is granted (a
+   run that renamed a new file over the path meanwhile leaves it to be locked instead). Returns
+   the descriptor and its stat; -1 with errno set; -2 if another run held it for LOCK_WAIT_MS. */
+static int open_locked(const char *path, struct stat *st) {
+    struct timespec start, now, nap = {0, 10 * 1000 * 1000};
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        int fd = open(path, O_RDWR);
+        if (fd < 0)
+            return -1;
+        struct flock lock = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+        if (fcntl(fd, F_OFD_SETLK, &lock) == 0) {
+            struct stat there;
+            if (fstat(fd, st) == 0 && stat(path, &there) == 0 && st->st_dev == there.st_dev &&
+                st->st_ino == there.st_ino)
+                return fd;
+            close(fd);
+            continue;
+        }
+        int e = errno;
+        close(fd);
+        if (e != EAGAIN && e != EACCES) {
+            errno = e;
+            return -1;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >= LOCK_WAIT_MS)
+            return -2;
+        nanosleep(&nap, NULL);
+    }
+}
+
 static void process(const run *r, buffers *b, job *j) {
     const char *name = j->path + r->root_len;
     size_t n = strlen(j->path);
@@ -290,9 +331,13 @@ static void process(const run *r, buffers *b, job *j) {
         fail(j, name, "compressed module: lkmpre preresolve (Java) handles it");
         return;
     }
-    int fd = open(j->path, r->write ? O_RDWR : O_RDONLY);
     struct stat st;
-    if (fd < 0 || fstat(fd, &st)) {
+    int fd = r->write ? open_locked(j->path, &st) : open(j->path, O_RDONLY);
+    if (fd == -2) {
+        fail(j, name, "cannot lock: locked by another run for 60 s");
+        return;
+    }
+    if (fd < 0 || (!r->write && fstat(fd, &st))) {
         char why[300];
         snprintf(why, sizeof why, "cannot open: %s", strerror(errno));
         fail(j, name, why);

@@ -1,5 +1,6 @@
 package org.lkmpre.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,6 +10,7 @@ import java.util.concurrent.Callable;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.elf.ElfPatch;
 import org.lkmpre.module.ModuleCompression;
+import org.lkmpre.preresolve.ModuleLock;
 import org.lkmpre.preresolve.ModuleTree;
 import org.lkmpre.preresolve.Unpreresolver;
 import picocli.CommandLine.ArgGroup;
@@ -43,8 +45,11 @@ final class UnpreresolveCommand implements Callable<Integer> {
         int skipped = 0;
         int failed = 0;
         for (ModuleTree.Target t : ModuleTree.collect(paths, destination.outDir()).targets()) {
-            byte[] data = Files.readAllBytes(t.source());
-            try {
+            // In place, the module is locked as preresolve locks it (ModuleLock): a run still
+            // patching it finishes first, and a second restore finds nothing to do.
+            boolean inPlace = !dryRun && t.destination().equals(t.source());
+            try (ModuleLock lock = inPlace ? ModuleLock.acquire(t.source()) : null) {
+                byte[] data = lock != null ? lock.read() : Files.readAllBytes(t.source());
                 ModuleCompression compression = ModuleCompression.detect(t.name(), data);
                 byte[] plain = compression.decompress(t.name(), data);
                 Optional<ElfPatch> patch = Unpreresolver.restore(t.name(), plain);
@@ -60,6 +65,9 @@ final class UnpreresolveCommand implements Callable<Integer> {
                 restored++;
             } catch (InputFormatException e) {
                 out.println("FAILED  " + t.name() + " (" + e.reason() + ")");
+                failed++;
+            } catch (IOException e) {
+                out.println("FAILED  " + t.name() + " (" + e.getMessage() + ")");
                 failed++;
             }
         }

@@ -4,8 +4,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Optional;
 import org.lkmpre.InputFormatException;
@@ -89,12 +87,13 @@ final class InPlacePatch {
     }
 
     /**
-     * Writes {@code patched} over {@code file}, which holds {@code current}, in steps 1-4.
+     * Writes {@code patched} over the file {@code out} has open (and locked), which holds
+     * {@code current}, in steps 1-4.
      *
      * @return false, having written nothing, if {@code patched} differs from {@code current} in
      *         more than its ELF header, symbol table and tail (then the caller rewrites the file)
      */
-    static boolean write(String name, Path file, byte[] current, byte[] patched) throws IOException {
+    static boolean write(String name, FileChannel out, byte[] current, byte[] patched) throws IOException {
         ElfFile elf = ElfFile.parse(name, patched);
         Section symtab = elf.symbolTable().orElseThrow();
         int image = (int) UndoRecord.decode(name, elf.contents(elf.section(UndoRecord.SECTION).orElseThrow())).imageLength();
@@ -113,15 +112,13 @@ final class InPlacePatch {
         for (int at = 0; at < values.length; at += entsize) {
             System.arraycopy(patched, from + at + value, values, at + value, elf.wordSize());
         }
-        try (FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            if (!marked && current.length > image) {
-                out.truncate(image);
-            }
-            writeAt(out, ByteBuffer.wrap(patched, image, patched.length - image), image);
-            writeAt(out, ByteBuffer.wrap(patched, 0, ehsize), 0);
-            writeAt(out, ByteBuffer.wrap(values), from);
-            writeAt(out, ByteBuffer.wrap(patched, from, to - from), from);
+        if (!marked && current.length > image) {
+            out.truncate(image);
         }
+        writeAt(out, ByteBuffer.wrap(patched, image, patched.length - image), image);
+        writeAt(out, ByteBuffer.wrap(patched, 0, ehsize), 0);
+        writeAt(out, ByteBuffer.wrap(values), from);
+        writeAt(out, ByteBuffer.wrap(patched, from, to - from), from);
         return true;
     }
 

@@ -16,6 +16,7 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -116,6 +117,9 @@ public final class ModuleTree {
     public static ModuleTree collect(List<Path> paths, Optional<Path> outDir) throws IOException {
         List<Target> targets = new ArrayList<>();
         List<Path> leftovers = new ArrayList<>();
+        // In place, a file named twice (overlapping paths, hard links) is one module, patched once.
+        Set<Object> seen = new HashSet<>();
+        java.util.function.Predicate<Path> first = f -> outDir.isPresent() || seen.add(fileKey(f));
         for (Path p : paths) {
             if (Files.isDirectory(p)) {
                 Path root = p.toRealPath(); // a directory named through a link is walked; links under it are not
@@ -130,17 +134,33 @@ public final class ModuleTree {
                     throw e.getCause(); // a directory that cannot be read, or a path longer than PATH_MAX
                 }
                 for (Path f : found) {
+                    if (!first.test(f)) {
+                        continue;
+                    }
                     Path rel = root.relativize(f);
                     targets.add(new Target(f, rel.toString(), outDir.map(o -> o.resolve(rel.toString())).orElse(f)));
                 }
             } else if (Files.isRegularFile(p)) {
                 Path real = p.toRealPath();
+                if (!first.test(real)) {
+                    continue;
+                }
                 targets.add(new Target(real, p.toString(), outDir.map(o -> o.resolve(p.getFileName().toString())).orElse(real)));
             } else {
                 throw new InputFormatException(p.toString(), whyUnusable(p));
             }
         }
         return new ModuleTree(targets, Optional.empty(), leftovers, false);
+    }
+
+    /** @return what identifies the file (device and inode), or its real path where the system has no key */
+    private static Object fileKey(Path f) {
+        try {
+            Object key = Files.readAttributes(f, BasicFileAttributes.class).fileKey();
+            return key != null ? key : f.toRealPath();
+        } catch (IOException e) {
+            return f; // unreadable: processing it reports why
+        }
     }
 
     /** @return true for a temporary file of {@link #writeAtomically} whose process is gone */
@@ -244,13 +264,34 @@ public final class ModuleTree {
         }
     }
 
+    /**
+     * Preresolves one module. A run that writes the module where it lies holds its
+     * {@link ModuleLock} from before it reads the module until after its last write, so a module
+     * another run finished meanwhile is read as it left it (and reported already preresolved).
+     */
     private ModuleReport process(Backend backend, Target t, boolean dryRun) {
-        byte[] data;
+        ModuleLock lock;
         try {
-            data = Files.readAllBytes(t.source());
+            lock = !dryRun && t.destination().equals(t.source()) ? ModuleLock.acquire(t.source()) : null;
         } catch (IOException e) {
-            return ModuleReport.notPatched(t.name(), ModuleStatus.FAILED, "cannot read: " + e.getMessage());
+            return ModuleReport.notPatched(t.name(), ModuleStatus.FAILED, "cannot lock: " + e.getMessage());
         }
+        try (lock) {
+            byte[] data;
+            try {
+                data = lock != null ? lock.read() : Files.readAllBytes(t.source());
+            } catch (IOException e) {
+                return ModuleReport.notPatched(t.name(), ModuleStatus.FAILED, "cannot read: " + e.getMessage());
+            }
+            return preresolve(backend, t, dryRun, data, lock);
+        } catch (IOException e) {
+            return ModuleReport.notPatched(t.name(), ModuleStatus.FAILED, "cannot write " + t.destination() + ": " + e.getMessage());
+        }
+    }
+
+    /** Decides and writes one module whose bytes are {@code data}; {@code lock} is held when writing in place. */
+    private ModuleReport preresolve(Backend backend, Target t, boolean dryRun, byte[] data, ModuleLock lock)
+            throws IOException {
         ModuleCompression compression;
         byte[] plain;
         try {
@@ -274,18 +315,14 @@ public final class ModuleTree {
         if (dryRun) {
             return outcome.report();
         }
-        try {
-            if (outcome.patch().isPresent()) {
-                boolean patched = patchInPlace && plainFile && signer.isEmpty() && t.destination().equals(t.source())
-                        && InPlacePatch.write(t.name(), t.source(), data, outcome.patch().get().apply(plain));
-                if (!patched) {
-                    writeModule(t, plain, outcome.patch().get(), compression, signer);
-                }
-            } else if (outcome.report().status() == ModuleStatus.ALREADY_PRERESOLVED && !t.destination().equals(t.source())) {
-                writeAtomically(t, data, new ElfPatch(data.length, List.of(), new byte[0]));
+        if (outcome.patch().isPresent()) {
+            boolean patched = patchInPlace && plainFile && signer.isEmpty() && lock != null
+                    && InPlacePatch.write(t.name(), lock.channel(), data, outcome.patch().get().apply(plain));
+            if (!patched) {
+                writeModule(t, plain, outcome.patch().get(), compression, signer);
             }
-        } catch (IOException e) {
-            return ModuleReport.notPatched(t.name(), ModuleStatus.FAILED, "cannot write " + t.destination() + ": " + e.getMessage());
+        } else if (outcome.report().status() == ModuleStatus.ALREADY_PRERESOLVED && !t.destination().equals(t.source())) {
+            writeAtomically(t, data, new ElfPatch(data.length, List.of(), new byte[0]));
         }
         return outcome.report();
     }
