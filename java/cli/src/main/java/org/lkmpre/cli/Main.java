@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 @Command(name = "lkmpre", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Preresolve Linux kernel module symbols against vmlinux at build time.",
         subcommands = {PreresolveCommand.class, UnpreresolveCommand.class, SymbolsCommand.class, IndexCommand.class,
-            ConformCommand.class, ExtractCommand.class, SimulateCommand.class,
+            ConformCommand.class, ExtractCommand.class, SimulateCommand.class, MeasureCommand.class,
             CommandLine.HelpCommand.class, AutoComplete.GenerateCompletion.class})
 public final class Main {
     /** Exit status when a module was refused or failed. */

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  */
 class CliDocsTest {
     private static final List<String> COMMANDS = List.of("", "preresolve", "unpreresolve", "symbols", "index", "conform",
-            "extract", "simulate", "generate-completion");
+            "extract", "simulate", "measure", "generate-completion");
     private static final Pattern QUOTE = Pattern.compile("<!-- help: ([a-z-]*) -->\n```\n(.*?)```\n", Pattern.DOTALL);
 
     @Test

@@ -69,7 +69,7 @@ class RealArchitecturesTest {
         }
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(allowZeroInvocations = true)
     @MethodSource("arches")
     void everyWrittenAddressIsTheKernelsOwnAndCWritesJavasBytes(Path arch) throws Exception {
         Path modules;
