@@ -20,7 +20,8 @@ typedef struct module {
     int has_modinfo, has_versions;
 } module;
 
-/* Finds "key=value" in .modinfo, the first (which = 0) or checks all for value (which = 1). */
+/* Finds key in .modinfo: without a value, the first entry's value (in *found); with one, whether
+   any entry is key=value. */
 static int modinfo_find(const module *m, const char *key, const uint8_t *value, size_t value_len,
                         const uint8_t **found, size_t *found_len) {
     if (!m->has_modinfo)

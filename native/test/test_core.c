@@ -8,6 +8,7 @@
 #include <string.h>
 #include "driver_io.h"
 #include "lkmpre.h"
+#include "index.h" /* lk_entry_name: what a found entry is called */
 
 static int failures, checks;
 #define CHECK(cond, ...)                                                                                       \
@@ -271,10 +272,18 @@ static void test_hostile_index(const unsigned char *idx, size_t len) {
         memcpy(copy, idx, len);
         for (int f = 1 + rand() % 4; f > 0; f--)
             copy[rand() % (int)len] = (unsigned char)rand();
-        if (lkmpre_index_open(copy, len, handle_mem, sizeof handle_mem, &x, &err) == LKMPRE_OK)
-            for (int s = LKMPRE_LOOKUP_LINEAR; s <= LKMPRE_LOOKUP_GNU_BLOOM; s++) {
-                (void)lkmpre_index_lookup(x, "fx_printk", 9, (lkmpre_strategy)s, NULL);
-                (void)lkmpre_index_lookup(x, "nope", 4, (lkmpre_strategy)s, NULL);
+        lkmpre_status st = lkmpre_index_open(copy, len, handle_mem, sizeof handle_mem, &x, &err);
+        CHECK(st == LKMPRE_OK || st == LKMPRE_ERR_FORMAT || st == LKMPRE_ERR_UNSUPPORTED, "mutant %d: status %d", i, st);
+        if (st != LKMPRE_OK)
+            continue;
+        /* An accepted index answers every lookup with no entry or an entry of that name. */
+        static const char *const names[] = {"fx_printk", "nope", "fx_gpl_register"};
+        for (int s = LKMPRE_LOOKUP_LINEAR; s <= LKMPRE_LOOKUP_GNU_BLOOM; s++)
+            for (size_t q = 0; q < 3; q++) {
+                size_t n = strlen(names[q]);
+                uint32_t e = lkmpre_index_lookup(x, names[q], n, (lkmpre_strategy)s, NULL);
+                CHECK(e == 0 || (e <= lkmpre_index_count(x) && !strcmp(lk_entry_name(x, e), names[q])),
+                      "mutant %d: strategy %d found entry %u for %s", i, s, e, names[q]);
             }
     }
     free(copy);
@@ -301,8 +310,12 @@ static void test_hostile_vmlinux(const unsigned char *vmlinux, size_t len) {
 }
 
 int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "usage: test-core FIXTURES (a target's directory of fixtures/build.sh output)\n");
+        return 2;
+    }
     test_hashes();
-    if (argc > 1) {
+    {
         char path[4096];
         snprintf(path, sizeof path, "%s/boot/vmlinux", argv[1]);
         size_t len, idx_len;
