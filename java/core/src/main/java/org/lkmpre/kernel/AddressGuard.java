@@ -39,7 +39,7 @@ final class AddressGuard {
      */
     static List<ExportedSymbol> check(ElfFile elf, List<ExportedSymbol> exports) {
         return check(elf.file(), "every allocated section", elf.sections().stream()
-                .filter(s -> (s.flags() & Section.SHF_ALLOC) != 0 && s.size() > 0 && !isExportTable(s.name()))
+                .filter(s -> (s.flags() & Section.SHF_ALLOC) != 0 && s.size() != 0 && !isExportTable(s.name()))
                 .map(s -> new Range(s.addr(), s.size())).toList(), exports);
     }
 

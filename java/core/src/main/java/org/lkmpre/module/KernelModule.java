@@ -103,6 +103,12 @@ public final class KernelModule {
             throw new InputFormatException(elf.file(), "__versions size " + s.size() + " is not a multiple of "
                     + MODVERSION_SIZE);
         }
+        // An empty table has no bytes to lie anywhere; any other must lie in the file, checked
+        // without overflow (the C core's lk_in): offset + size may wrap around.
+        if (s.size() != 0 && (Long.compareUnsigned(s.offset(), elf.length()) > 0
+                || Long.compareUnsigned(s.size(), elf.length() - s.offset()) > 0)) {
+            throw new InputFormatException(elf.file(), "__versions lies outside the file");
+        }
         Map<String, Long> out = new LinkedHashMap<>();
         for (long at = s.offset(); at < s.offset() + s.size(); at += MODVERSION_SIZE) {
             long crc = elf.word(at);
