@@ -28,6 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -119,7 +120,7 @@ public final class ModuleTree {
         List<Path> leftovers = new ArrayList<>();
         // In place, a file named twice (overlapping paths, hard links) is one module, patched once.
         Set<Object> seen = new HashSet<>();
-        java.util.function.Predicate<Path> first = f -> outDir.isPresent() || seen.add(fileKey(f));
+        Predicate<Path> first = f -> outDir.isPresent() || seen.add(fileKey(f));
         for (Path p : paths) {
             if (Files.isDirectory(p)) {
                 Path root = p.toRealPath(); // a directory named through a link is walked; links under it are not
