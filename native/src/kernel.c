@@ -136,13 +136,10 @@ static table *touched(table *const *tables, unsigned n, uint64_t at, unsigned si
 static lkmpre_status symbol_value(const lk_elf *e, const lk_shdr *rel, uint64_t sym, uint64_t at, const char *in,
                                   uint64_t *value, lkmpre_error *err) {
     unsigned entsize = e->is64 ? 24 : 16;
-    lk_shdr symtab;
-    if (rel->link == 0 || rel->link >= e->shnum)
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "relocation section %s links to section %u, which is not a symbol table",
-                       lk_elf_section_name(e, rel), (uint64_t)rel->link);
-    lk_elf_section(e, rel->link, &symtab);
-    if ((symtab.type != SHT_DYNSYM && symtab.type != SHT_SYMTAB) || symtab.entsize != entsize ||
-        symtab.type == SHT_NOBITS || symtab.size == 0)
+    lk_shdr symtab = {0};
+    if (rel->link > 0 && rel->link < e->shnum)
+        lk_elf_section(e, rel->link, &symtab);
+    if ((symtab.type != SHT_DYNSYM && symtab.type != SHT_SYMTAB) || symtab.entsize != entsize || symtab.size == 0)
         return lk_fail(err, LKMPRE_ERR_FORMAT, "relocation section %s links to section %u, which is not a symbol table",
                        lk_elf_section_name(e, rel), (uint64_t)rel->link);
     if (sym >= symtab.size / entsize)

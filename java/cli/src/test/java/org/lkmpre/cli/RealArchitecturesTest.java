@@ -11,7 +11,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -25,6 +24,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.lkmpre.elf.ElfFile;
 import org.lkmpre.elf.Section;
+import org.lkmpre.testing.Fixtures;
 
 /**
  * Never a wrong address, on every architecture Debian 12 builds a kernel for that lkmpre was
@@ -52,14 +52,8 @@ class RealArchitecturesTest {
 
     /** readelf -sW rows: [value, ndx, name] of GLOBAL and WEAK symbols. */
     private static List<String[]> globalSymbols(Path ko) throws Exception {
-        List<String[]> out = new ArrayList<>();
-        for (String line : CliRun.exec("readelf", "-sW", ko.toString()).split("\n")) {
-            String[] f = line.trim().split("\\s+");
-            if (f.length == 8 && f[0].matches("\\d+:") && (f[4].equals("GLOBAL") || f[4].equals("WEAK"))) {
-                out.add(new String[] {f[1], f[6], f[7]});
-            }
-        }
-        return out;
+        return Fixtures.readelfSymtab(ko).stream().filter(f -> f[4].equals("GLOBAL") || f[4].equals("WEAK"))
+                .map(f -> new String[] {f[1], f[6], f[7]}).toList();
     }
 
     private static boolean is64(Path vmlinux) throws Exception {

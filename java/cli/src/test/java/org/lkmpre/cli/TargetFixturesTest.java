@@ -13,6 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.lkmpre.testing.Fixtures;
 
 /**
  * The fixtures built by each cross toolchain (fixtures/build.sh): arm (Thumb-2), sh4, and
@@ -37,9 +38,7 @@ class TargetFixturesTest {
      */
     private static Map<String, String> symbolValues(Path vmlinux) throws Exception {
         Map<String, String> out = new HashMap<>();
-        CliRun.exec("readelf", "-sW", vmlinux.toString()).lines().map(String::trim).map(l -> l.split("\\s+"))
-                .filter(f -> f.length == 8 && f[0].matches("\\d+:") && !f[4].equals("Bind"))
-                .forEach(f -> out.put(f[7], f[1]));
+        Fixtures.readelfSymtab(vmlinux).forEach(f -> out.put(f[7], f[1]));
         return out;
     }
 
@@ -111,8 +110,8 @@ class TargetFixturesTest {
         assertEquals(0, CliRun.of("preresolve", "--kernel", t.resolve("boot/vmlinux").toString(), "--out", out.toString(),
                 t.resolve("root/lib/modules/6.1.0-lkmpre-fixture/kernel/drivers/fx/fx_good.ko").toString()).status());
         Map<String, String> nm = symbolValues(t.resolve("boot/vmlinux"));
-        List<String[]> abs = CliRun.exec("readelf", "-sW", out.resolve("fx_good.ko").toString()).lines().map(String::trim)
-                .map(l -> l.split("\\s+")).filter(f -> f.length == 8 && f[6].equals("ABS") && nm.containsKey(f[7])).toList();
+        List<String[]> abs = Fixtures.readelfSymtab(out.resolve("fx_good.ko")).stream()
+                .filter(f -> f[6].equals("ABS") && nm.containsKey(f[7])).toList();
         assertEquals(8, abs.size());
         abs.forEach(f -> assertEquals(nm.get(f[7]), f[1], f[7]));
     }

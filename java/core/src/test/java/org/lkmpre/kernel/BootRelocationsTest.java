@@ -33,23 +33,6 @@ class BootRelocationsTest {
         return Fixtures.x86_64().resolveSibling(target);
     }
 
-    /** name -> st_value from readelf's view of the relocatable kernel's own .symtab (not lkmpre's). */
-    private static Map<String, Long> readelfSymbols(Path file) throws Exception {
-        Map<String, Long> out = new HashMap<>();
-        boolean symtab = false;
-        for (String line : Fixtures.run("readelf", "-sW", file.toString()).split("\n")) {
-            if (line.startsWith("Symbol table")) {
-                symtab = line.contains("'.symtab'");
-                continue;
-            }
-            String[] f = line.trim().split("\\s+");
-            if (symtab && f.length == 8 && f[0].matches("\\d+:")) {
-                out.put(f[7], Long.parseUnsignedLong(f[1], 16));
-            }
-        }
-        return out;
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"x86_64", "arm", "sh4", "sh4eb"})
     void relocatedExportsAreTheSymbolTableValues(String target) throws Exception {
@@ -60,7 +43,8 @@ class BootRelocationsTest {
 
         KernelSymbols plain = new Vmlinux(dir(target).resolve("boot/vmlinux")).read();
         KernelSymbols k = new Vmlinux(relocatable).read();
-        Map<String, Long> symtab = readelfSymbols(relocatable);
+        Map<String, Long> symtab = new HashMap<>();
+        Fixtures.readelfSymtab(relocatable).forEach(f -> symtab.put(f[7], Long.parseUnsignedLong(f[1], 16)));
         assertEquals(10, k.exports().size());
         for (ExportedSymbol x : k.exports()) {
             assertEquals(symtab.get(x.name()), x.address(), x.name());

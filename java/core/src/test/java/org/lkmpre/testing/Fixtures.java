@@ -48,6 +48,26 @@ public final class Fixtures {
         return new String(out, StandardCharsets.UTF_8);
     }
 
+    /**
+     * The rows of a file's {@code .symtab} as readelf prints them (an oracle lkmpre did not
+     * write): Num, Value (st_value, raw: Thumb bit included), Size, Type, Bind, Vis, Ndx, Name.
+     */
+    public static List<String[]> readelfSymtab(Path file) throws IOException, InterruptedException {
+        List<String[]> rows = new ArrayList<>();
+        boolean symtab = false;
+        for (String line : run("readelf", "-sW", file.toString()).split("\n")) {
+            if (line.startsWith("Symbol table")) {
+                symtab = line.contains("'.symtab'");
+                continue;
+            }
+            String[] f = line.trim().split("\\s+");
+            if (symtab && f.length == 8 && f[0].matches("\\d+:")) {
+                rows.add(f);
+            }
+        }
+        return rows;
+    }
+
     /** Parses exports.tsv-style rows (name, kind, namespace, crc) from the fixture's Module.symvers. */
     public static List<String[]> symversRows() throws IOException {
         List<String[]> rows = new ArrayList<>();
