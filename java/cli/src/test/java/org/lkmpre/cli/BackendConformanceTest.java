@@ -70,6 +70,34 @@ class BackendConformanceTest {
         assertTrue(a.size() >= 10, a.toString());
     }
 
+    /**
+     * Output does not depend on the JVM: every backend, run twice in a fresh JVM (one CPU, then two,
+     * so the tree is walked by one worker and by several), writes the same modules, report and lines.
+     */
+    @Test
+    void sameOutputFromFreshJvms() throws Exception {
+        Path fx = CliRun.fixtures();
+        List<String> backends = new ArrayList<>(CliRun.nativeBackends());
+        backends.add("java");
+        List<String> seen = new ArrayList<>();
+        for (String backend : backends) {
+            for (int cpus = 1; cpus <= 2; cpus++) {
+                Path out = tmp.resolve(backend + cpus);
+                ProcessBuilder pb = new ProcessBuilder(CliRun.freshJvm("-XX:ActiveProcessorCount=" + cpus));
+                pb.command().addAll(List.of("org.lkmpre.cli.Main", "preresolve", "--backend", backend, "--kernel",
+                        fx.resolve("boot/vmlinux").toString(), "--strip-signature", "--out", out.resolve("tree").toString(),
+                        "--json", out.resolve("report.json").toString(), fx.resolve("root").toString()));
+                Process p = pb.redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                String lines = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                assertEquals(1, p.waitFor(), "fx_other_kernel is refused; " + backend + ": " + lines);
+                Map<String, String> files = CliRun.digests(out);
+                assertTrue(files.size() >= 12, files.toString());
+                seen.add(lines + files);
+            }
+        }
+        assertEquals(List.of(seen.get(0)), seen.stream().distinct().toList(), "runs differ: " + backends);
+    }
+
     /** The C core's own index builder writes the bytes the Java writer writes. */
     @Test
     void indexFileIsTheSameFromCAndJava() throws Exception {

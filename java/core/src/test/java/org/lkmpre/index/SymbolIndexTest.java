@@ -86,9 +86,13 @@ class SymbolIndexTest {
             List<String> cmd = new ArrayList<>(List.of(System.getProperty("lkmpre.native.driver"), "lookup", idx.toString()));
             kernel.exports().forEach(e -> cmd.add(e.name()));
             cmd.addAll(List.of("nope", "fx_print", "fx_printkk"));
-            String out = Fixtures.run(cmd.toArray(String[]::new));
-            for (String line : out.lines().toList()) {
+            List<String> lines = Fixtures.run(cmd.toArray(String[]::new)).lines().toList();
+            assertEquals(cmd.size() - 3, lines.size(), "one line per name");
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i);
                 String[] f = line.split(" ");
+                assertEquals(cmd.get(3 + i), f[0], line);
+                assertEquals(1 + Strategy.values().length, f.length, line);
                 for (Strategy s : Strategy.values()) {
                     assertEquals(Integer.parseInt(f[1 + s.ordinal()]), index.lookup(b(f[0]), s, null), line + " " + s);
                 }

@@ -127,13 +127,6 @@ class PreresolverTest {
     }
 
     @Test
-    void outputIsDeterministic() throws Exception {
-        byte[] original = Files.readAllBytes(Fixtures.module("fx_good"));
-        assertArrayEquals(run("fx_good").patch().orElseThrow().apply(original),
-                run("fx_good").patch().orElseThrow().apply(original));
-    }
-
-    @Test
     void symversSourceNamesTheExportingModule() throws Exception {
         KernelSymbols symvers = new SymversMap(Fixtures.x86_64().resolve("Module.symvers"), Fixtures.x86_64().resolve("System.map")).read();
         Preresolver p = Preresolver.create(symvers, PreresolveOptions.DEFAULTS);
