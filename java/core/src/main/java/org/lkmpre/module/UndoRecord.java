@@ -38,20 +38,22 @@ public record UndoRecord(long imageLength, long shoff, int shnum, List<Entry> sy
     public static final String SECTION = ".lkmpre.undo";
     private static final byte[] MAGIC = {'L', 'K', 'M', 'P', 'U', 'N', 'D', 'O'};
     private static final int VERSION = 1;
+    /** No ELF image is shorter (an ELF64 header); a record naming a shorter one is not lkmpre's. */
+    private static final int MIN_IMAGE = 64;
     // The header's fields, after the 8-byte magic; bytes 36 to 39 are padding (0).
     private static final int VERSION_AT = 8;
     private static final int COUNT_AT = 12;
     private static final int IMAGE_LENGTH_AT = 16;
     private static final int SHOFF_AT = 24;
     private static final int SHNUM_AT = 32;
+    /** The header's size: the first entry starts here. */
     private static final int HEADER = 40;
-    // One entry's fields; bytes 6 and 7 are padding (0), so that st_value is 8-aligned.
-    private static final int INDEX_AT = 0;
+    // One entry's fields after its u32 symbol index; bytes 6 and 7 are padding (0), so that
+    // st_value is 8-aligned.
     private static final int SHNDX_AT = 4;
     private static final int VALUE_AT = 8;
+    /** One entry's size. */
     private static final int ENTRY = 16;
-    /** No ELF image is shorter (an ELF64 header); a record naming a shorter one is not lkmpre's. */
-    private static final int MIN_IMAGE = 64;
 
     /**
      * One symbol's original fields.
@@ -76,7 +78,7 @@ public record UndoRecord(long imageLength, long shoff, int shnum, List<Entry> sy
         for (int i = 0; i < symbols.size(); i++) {
             Entry e = symbols.get(i);
             int at = HEADER + ENTRY * i;
-            b.putInt(at + INDEX_AT, e.index()).putShort(at + SHNDX_AT, (short) e.shndx()).putLong(at + VALUE_AT, e.value());
+            b.putInt(at, e.index()).putShort(at + SHNDX_AT, (short) e.shndx()).putLong(at + VALUE_AT, e.value());
         }
         return b.array();
     }
@@ -106,7 +108,7 @@ public record UndoRecord(long imageLength, long shoff, int shnum, List<Entry> sy
         List<Entry> symbols = new ArrayList<>((int) count);
         for (int i = 0; i < count; i++) {
             int at = HEADER + ENTRY * i;
-            symbols.add(new Entry((int) b.u32(at + INDEX_AT), b.u16(at + SHNDX_AT), b.u64(at + VALUE_AT)));
+            symbols.add(new Entry((int) b.u32(at), b.u16(at + SHNDX_AT), b.u64(at + VALUE_AT)));
         }
         return new UndoRecord(b.u64(IMAGE_LENGTH_AT), b.u64(SHOFF_AT), (int) b.u32(SHNUM_AT), symbols);
     }
