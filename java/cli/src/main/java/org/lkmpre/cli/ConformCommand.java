@@ -187,11 +187,11 @@ final class ConformCommand implements Callable<Integer> {
                 }
             }
             long shoff = elf.sectionHeaderOffset();
-            int shentsize = elf.is64() ? 64 : 40;
+            int shentsize = elf.layout().shentsize();
             if (at >= shoff && at < shoff + (long) elf.sections().size() * shentsize) {
                 return " (section header " + (at - shoff) / shentsize + ")";
             }
-            return at < (elf.is64() ? 64 : 52) ? " (ELF header)" : " (in no section)";
+            return at < elf.layout().ehsize() ? " (ELF header)" : " (in no section)";
         } catch (InputFormatException e) {
             return " (output unreadable: " + e.reason() + ")";
         }

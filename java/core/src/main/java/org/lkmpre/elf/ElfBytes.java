@@ -1,32 +1,91 @@
 package org.lkmpre.elf;
 
+import java.nio.charset.StandardCharsets;
 import org.lkmpre.InputFormatException;
 
 /**
- * The one accessor layer over an ELF file's bytes: it knows the class width and byte order and
- * checks every read against the file's bounds with overflow-safe arithmetic. Nothing else in
- * lkmpre reads raw ELF bytes.
+ * The one accessor layer over an ELF file's bytes: it knows the file's {@link ElfLayout} and byte
+ * order and checks every read against the file's bounds with overflow-safe arithmetic. Nothing
+ * else in lkmpre reads raw ELF bytes. Reads past the end raise {@link InputFormatException}
+ * naming the file.
  */
-final class ElfBytes {
+public final class ElfBytes {
     private final String file;
     private final byte[] data;
     private final int length;
     private final boolean msb;
-    private final boolean is64;
+    private final ElfLayout layout;
 
-    ElfBytes(String file, byte[] data, int length, boolean msb, boolean is64) {
+    ElfBytes(String file, byte[] data, int length, boolean msb, ElfLayout layout) {
         this.file = file;
         this.data = data;
         this.length = length;
         this.msb = msb;
-        this.is64 = is64;
+        this.layout = layout;
+    }
+
+    /**
+     * Opens the first {@code length} bytes of {@code data} as an ELF file: checks the
+     * identification bytes (magic, class, data encoding, version) and chooses the layout and
+     * byte order they name. Nothing else is validated; {@link ElfFile#parse} does that.
+     *
+     * @param file   name of the file, used in error messages
+     * @param data   the file's bytes; not copied
+     * @param length how many leading bytes form the ELF image
+     * @return the accessor
+     * @throws InputFormatException if the identification bytes are not ELF's
+     */
+    public static ElfBytes open(String file, byte[] data, int length) {
+        if (length < 0 || length > data.length) {
+            throw new IllegalArgumentException("length " + length + " outside 0.." + data.length);
+        }
+        if (length < 16 || !ElfFile.hasElfMagic(data)) {
+            throw new InputFormatException(file, "not an ELF file (bad magic)");
+        }
+        int cls = data[4];
+        int enc = data[5];
+        ElfLayout layout = ElfLayout.of(cls)
+                .orElseThrow(() -> new InputFormatException(file, "unknown ELF class " + cls));
+        if (enc != 1 && enc != 2) {
+            throw new InputFormatException(file, "unknown ELF data encoding " + enc);
+        }
+        if (data[6] != 1) {
+            throw new InputFormatException(file, "unknown ELF version " + data[6]);
+        }
+        return new ElfBytes(file, data, length, enc == 2, layout);
+    }
+
+    /**
+     * An accessor for a big-endian structure that is not one of ELF's own (the {@code struct
+     * module_signature} of an appended signature). Only the sized reads ({@link #u8} to
+     * {@link #u64}) mean anything.
+     *
+     * @param file name of the file, used in error messages
+     * @param data the bytes; not copied
+     * @return the accessor
+     */
+    public static ElfBytes bigEndian(String file, byte[] data) {
+        return new ElfBytes(file, data, data.length, true, ElfLayout.ELF64);
+    }
+
+    /**
+     * An accessor for a little-endian structure that is not one of ELF's own (lkmpre's undo
+     * record). Only the sized reads ({@link #u8} to {@link #u64}) mean anything.
+     *
+     * @param file name of the file, used in error messages
+     * @param data the bytes; not copied
+     * @return the accessor
+     */
+    public static ElfBytes littleEndian(String file, byte[] data) {
+        return new ElfBytes(file, data, data.length, false, ElfLayout.ELF64);
     }
 
     String file() {
         return file;
     }
 
-    int length() {
+    /** @return how many bytes can be read */
+    public int length() {
         return length;
     }
 
@@ -34,13 +93,18 @@ final class ElfBytes {
         return msb;
     }
 
+    /** @return the layout of the file's class */
+    public ElfLayout layout() {
+        return layout;
+    }
+
     boolean is64() {
-        return is64;
+        return layout.is64();
     }
 
     /** Width in bytes of an address or {@code unsigned long} in this ELF class. */
     int wordSize() {
-        return is64 ? 8 : 4;
+        return layout.wordSize();
     }
 
     /** Fails unless {@code [offset, offset + size)} lies inside the file. */
@@ -55,12 +119,14 @@ final class ElfBytes {
         return new InputFormatException(file, reason);
     }
 
-    int u8(long offset) {
+    /** @return the byte at {@code offset} */
+    public int u8(long offset) {
         check(offset, 1, "byte");
         return data[(int) offset] & 0xff;
     }
 
-    int u16(long offset) {
+    /** @return the unsigned 16-bit value at {@code offset} */
+    public int u16(long offset) {
         check(offset, 2, "16-bit field");
         int o = (int) offset;
         int a = data[o] & 0xff;
@@ -68,7 +134,8 @@ final class ElfBytes {
         return msb ? (a << 8) | b : (b << 8) | a;
     }
 
-    long u32(long offset) {
+    /** @return the unsigned 32-bit value at {@code offset} */
+    public long u32(long offset) {
         check(offset, 4, "32-bit field");
         return rawU32((int) offset);
     }
@@ -77,7 +144,8 @@ final class ElfBytes {
         return (int) u32(offset);
     }
 
-    long u64(long offset) {
+    /** @return the 64-bit value at {@code offset} */
+    public long u64(long offset) {
         check(offset, 8, "64-bit field");
         int o = (int) offset;
         long a = rawU32(o);
@@ -85,9 +153,9 @@ final class ElfBytes {
         return msb ? (a << 32) | b : (b << 32) | a;
     }
 
-    /** Reads an address-sized field ({@code Elf_Addr}, {@code Elf_Off}, {@code unsigned long}). */
-    long word(long offset) {
-        return is64 ? u64(offset) : u32(offset);
+    /** @return the address-sized field ({@code Elf_Addr}, {@code Elf_Off}, {@code unsigned long}) at {@code offset} */
+    public long word(long offset) {
+        return is64() ? u64(offset) : u32(offset);
     }
 
     /** Writes an address-sized field in this file's byte order (only ever into a copy: {@link SectionImage}). */
@@ -113,7 +181,7 @@ final class ElfBytes {
         long end = Math.min(limit, length);
         for (long i = offset; i < end; i++) {
             if (data[(int) i] == 0) {
-                return new String(data, (int) offset, (int) (i - offset), java.nio.charset.StandardCharsets.ISO_8859_1);
+                return new String(data, (int) offset, (int) (i - offset), StandardCharsets.ISO_8859_1);
             }
         }
         throw fail(what + " at offset " + offset + " is not NUL-terminated");

@@ -68,82 +68,72 @@ public final class ElfFile {
      * @throws org.lkmpre.InputFormatException if the image is not a well-formed ELF file
      */
     public static ElfFile parse(String file, byte[] data, int length) {
-        if (length < 0 || length > data.length) {
-            throw new IllegalArgumentException("length " + length + " outside 0.." + data.length);
-        }
-        ElfBytes probe = new ElfBytes(file, data, length, false, false);
-        if (length < 16 || !hasElfMagic(data)) {
-            throw probe.fail("not an ELF file (bad magic)");
-        }
-        int cls = data[4];
-        int enc = data[5];
-        if (cls != 1 && cls != 2) {
-            throw probe.fail("unknown ELF class " + cls);
-        }
-        if (enc != 1 && enc != 2) {
-            throw probe.fail("unknown ELF data encoding " + enc);
-        }
-        if (data[6] != 1) {
-            throw probe.fail("unknown ELF version " + data[6]);
-        }
-        boolean is64 = cls == 2;
-        ElfBytes b = new ElfBytes(file, data, length, enc == 2, is64);
-        int ehsize = is64 ? 64 : 52;
-        b.check(0, ehsize, "ELF header");
-        int type = b.u16(16);
-        int machine = b.u16(18);
-        long shoff = b.word(is64 ? 40 : 32);
-        int shentsize = b.u16(is64 ? 58 : 46);
-        int shnum = b.u16(is64 ? 60 : 48);
-        int shstrndx = b.u16(is64 ? 62 : 50);
+        ElfBytes b = ElfBytes.open(file, data, length);
+        ElfLayout l = b.layout();
+        b.check(0, l.ehsize(), "ELF header");
+        int type = b.u16(l.eType());
+        int machine = b.u16(l.eMachine());
+        long shoff = b.word(l.eShoff());
+        int shentsize = b.u16(l.eShentsize());
+        int shnum = b.u16(l.eShnum());
+        int shstrndx = b.u16(l.eShstrndx());
         if (shnum == 0) {
             throw b.fail(shoff == 0 ? "no section header table" : "extended section numbering is not supported");
         }
-        int wantShent = is64 ? 64 : 40;
-        if (shentsize != wantShent) {
-            throw b.fail("section header size " + shentsize + ", expected " + wantShent);
+        if (shentsize != l.shentsize()) {
+            throw b.fail("section header size " + shentsize + ", expected " + l.shentsize());
         }
-        if (shoff < ehsize) {
+        if (shoff < l.ehsize()) {
             throw b.fail("section header table at offset " + shoff + " overlaps the ELF header");
         }
         b.check(shoff, (long) shnum * shentsize, "section header table");
         if (shstrndx == 0 || shstrndx >= shnum) {
             throw b.fail("section name table index " + shstrndx + " out of range (" + shnum + " sections)");
         }
-        long[][] raw = new long[shnum][];
+        SectionHeader[] raw = new SectionHeader[shnum];
         for (int i = 0; i < shnum; i++) {
-            raw[i] = readHeader(b, shoff + (long) i * shentsize);
+            raw[i] = SectionHeader.read(b, shoff + (long) i * shentsize);
         }
-        long[] strtab = raw[shstrndx];
-        if (strtab[1] != Section.SHT_STRTAB) {
+        SectionHeader strtab = raw[shstrndx];
+        if (strtab.type() != Section.SHT_STRTAB) {
             throw b.fail("section name table (section " + shstrndx + ") is not SHT_STRTAB");
         }
-        b.check(strtab[4], strtab[5], "section name table");
+        b.check(strtab.offset(), strtab.size(), "section name table");
         List<Section> sections = new ArrayList<>(shnum);
         for (int i = 0; i < shnum; i++) {
-            long[] h = raw[i];
-            if (h[0] >= strtab[5]) {
-                throw b.fail("section " + i + " name offset " + h[0] + " outside the section name table");
+            SectionHeader h = raw[i];
+            if (h.name() >= strtab.size()) {
+                throw b.fail("section " + i + " name offset " + h.name() + " outside the section name table");
             }
-            String name = b.cstring(strtab[4] + h[0], strtab[4] + strtab[5], "name of section " + i);
-            Section s = new Section(i, name, (int) h[1], h[2], h[3], h[4], h[5], (int) h[6], (int) h[7], h[8], h[9]);
+            String name = b.cstring(strtab.offset() + h.name(), strtab.offset() + strtab.size(), "name of section " + i);
+            Section s = h.named(i, name);
             if (s.type() != Section.SHT_NOBITS) {
                 b.check(s.offset(), s.size(), "section " + i + " (" + name + ")");
             }
             sections.add(s);
         }
-        checkNoOverlap(b, sections, ehsize, shoff, (long) shnum * shentsize);
+        checkNoOverlap(b, sections, l.ehsize(), shoff, (long) shnum * shentsize);
         return new ElfFile(b, type, machine, shoff, shstrndx, Collections.unmodifiableList(sections));
     }
 
-    /** Reads one section header as {name, type, flags, addr, offset, size, link, info, addralign, entsize}. */
-    private static long[] readHeader(ElfBytes b, long at) {
-        if (b.is64()) {
-            return new long[] {b.u32(at), b.u32(at + 4), b.u64(at + 8), b.u64(at + 16), b.u64(at + 24),
-                b.u64(at + 32), b.u32(at + 40), b.u32(at + 44), b.u64(at + 48), b.u64(at + 56)};
+    /**
+     * One section header as the file holds it, its name still an offset into {@code .shstrtab}.
+     *
+     * @param name {@code sh_name}; the other fields as in {@link Section}
+     */
+    private record SectionHeader(long name, int type, long flags, long addr, long offset, long size, int link, int info,
+                                 long addralign, long entsize) {
+        static SectionHeader read(ElfBytes b, long at) {
+            ElfLayout l = b.layout();
+            return new SectionHeader(b.u32(at + l.shName()), (int) b.u32(at + l.shType()), b.word(at + l.shFlags()),
+                    b.word(at + l.shAddr()), b.word(at + l.shOffset()), b.word(at + l.shSize()),
+                    (int) b.u32(at + l.shLink()), (int) b.u32(at + l.shInfo()), b.word(at + l.shAddralign()),
+                    b.word(at + l.shEntsize()));
         }
-        return new long[] {b.u32(at), b.u32(at + 4), b.u32(at + 8), b.u32(at + 12), b.u32(at + 16),
-            b.u32(at + 20), b.u32(at + 24), b.u32(at + 28), b.u32(at + 32), b.u32(at + 36)};
+
+        Section named(int index, String sectionName) {
+            return new Section(index, sectionName, type, flags, addr, offset, size, link, info, addralign, entsize);
+        }
     }
 
     private static void checkNoOverlap(ElfBytes b, List<Section> sections, long ehsize, long shoff, long shsize) {
@@ -186,6 +176,11 @@ public final class ElfFile {
     /** @return true for ELFCLASS64 */
     public boolean is64() {
         return bytes.is64();
+    }
+
+    /** @return the field offsets and sizes of this file's class */
+    public ElfLayout layout() {
+        return bytes.layout();
     }
 
     /** @return the byte order of multi-byte fields */
@@ -241,7 +236,7 @@ public final class ElfFile {
     /** @return a writable copy of a section's bytes, read and written by run-time address */
     public SectionImage image(Section s) {
         byte[] copy = contents(s);
-        return new SectionImage(s, new ElfBytes(file(), copy, copy.length, bytes.msb(), is64()));
+        return new SectionImage(s, new ElfBytes(file(), copy, copy.length, bytes.msb(), layout()));
     }
 
     /**
@@ -317,7 +312,8 @@ public final class ElfFile {
     }
 
     private List<Symbol> readSymbols(Section symtab, boolean undefinedOnly) {
-        int entsize = is64() ? 24 : 16;
+        ElfLayout l = layout();
+        int entsize = l.symEntsize();
         if (symtab.entsize() != entsize) {
             throw bytes.fail("symbol table entry size " + symtab.entsize() + ", expected " + entsize);
         }
@@ -336,29 +332,13 @@ public final class ElfFile {
         long strEnd = strtab.offset() + strtab.size();
         for (int i = 0; i < count; i++) {
             long at = symtab.offset() + (long) i * entsize;
-            if (undefinedOnly && (i == 0 || bytes.u16(at + (is64() ? 6 : 14)) != Symbol.SHN_UNDEF || bytes.u32(at) == 0)) {
+            int shndx = bytes.u16(at + l.stShndx());
+            if (undefinedOnly && (i == 0 || shndx != Symbol.SHN_UNDEF)) {
                 continue;
             }
-            long nameOff;
-            long value;
-            long size;
-            int info;
-            int other;
-            int shndx;
-            if (is64()) {
-                nameOff = bytes.u32(at);
-                info = bytes.u8(at + 4);
-                other = bytes.u8(at + 5);
-                shndx = bytes.u16(at + 6);
-                value = bytes.u64(at + 8);
-                size = bytes.u64(at + 16);
-            } else {
-                nameOff = bytes.u32(at);
-                value = bytes.u32(at + 4);
-                size = bytes.u32(at + 8);
-                info = bytes.u8(at + 12);
-                other = bytes.u8(at + 13);
-                shndx = bytes.u16(at + 14);
+            long nameOff = bytes.u32(at + l.stName());
+            if (undefinedOnly && nameOff == 0) {
+                continue;
             }
             if (nameOff >= strtab.size()) {
                 throw bytes.fail("symbol " + i + " name offset " + nameOff + " outside its string table");
@@ -370,7 +350,8 @@ public final class ElfFile {
             if (shndx != Symbol.SHN_UNDEF && shndx < SHN_LORESERVE && shndx >= sections.size()) {
                 throw bytes.fail("symbol " + i + " (" + name + ") refers to section " + shndx + ", which does not exist");
             }
-            out.add(new Symbol(i, name, value, size, info, other, shndx));
+            out.add(new Symbol(i, name, bytes.word(at + l.stValue()), bytes.word(at + l.stSize()),
+                    bytes.u8(at + l.stInfo()), bytes.u8(at + l.stOther()), shndx));
         }
         return Collections.unmodifiableList(out);
     }
@@ -385,8 +366,8 @@ public final class ElfFile {
         if (!rela && rel.type() != Relocation.SHT_REL) {
             throw bytes.fail("section " + rel.name() + " is not a relocation section");
         }
-        int word = wordSize();
-        int entsize = (rela ? 3 : 2) * word;
+        ElfLayout l = layout();
+        int entsize = rela ? l.relaEntsize() : l.relEntsize();
         if (rel.entsize() != entsize || rel.size() % entsize != 0 || !rel.hasFileBytes() && rel.size() != 0) {
             throw bytes.fail("relocation section " + rel.name() + " has entry size " + rel.entsize() + " and size "
                     + rel.size() + ", expected entries of " + entsize + " bytes");
@@ -395,11 +376,9 @@ public final class ElfFile {
         List<Relocation> out = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             long at = rel.offset() + (long) i * entsize;
-            long info = bytes.word(at + word);
-            int type = (int) (is64() ? info & 0xffff_ffffL : info & 0xff);
-            int symbol = (int) (is64() ? info >>> 32 : info >>> 8);
-            out.add(new Relocation(bytes.word(at), type, symbol,
-                    rela ? OptionalLong.of(bytes.word(at + 2L * word)) : OptionalLong.empty()));
+            long info = bytes.word(at + l.rInfo());
+            out.add(new Relocation(bytes.word(at + l.rOffset()), l.relType(info), l.relSymbol(info),
+                    rela ? OptionalLong.of(bytes.word(at + l.rAddend())) : OptionalLong.empty()));
         }
         return Collections.unmodifiableList(out);
     }

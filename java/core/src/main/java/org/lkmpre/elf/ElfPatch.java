@@ -68,6 +68,7 @@ public record ElfPatch(int keep, List<Edit> edits, byte[] tail) {
     public static final class Builder {
         private final ElfFile elf;
         private final ElfBytes b;
+        private final ElfLayout l;
         private final TreeMap<Long, byte[]> edits = new TreeMap<>();
         private final List<String> newSections = new ArrayList<>();
         private final List<byte[]> newContents = new ArrayList<>();
@@ -75,6 +76,7 @@ public record ElfPatch(int keep, List<Edit> edits, byte[] tail) {
         Builder(ElfFile elf) {
             this.elf = elf;
             this.b = elf.bytes();
+            this.l = b.layout();
         }
 
         /**
@@ -90,26 +92,21 @@ public record ElfPatch(int keep, List<Edit> edits, byte[] tail) {
          * @throws org.lkmpre.InputFormatException if the entry lies outside the table or the file
          */
         public Builder setSymbol(Section symtab, int index, long value, int shndx) {
-            int entsize = b.is64() ? 24 : 16;
+            int entsize = l.symEntsize();
             if (index < 0 || (long) index * entsize >= symtab.size()) {
                 throw b.fail("symbol " + index + " is outside the symbol table");
             }
             long at = symtab.offset() + (long) index * entsize;
             b.check(at, entsize, "symbol " + index);
-            if (b.is64()) {
-                put(at + 6, b.encode(shndx, 2));
-                put(at + 8, b.encode(value, 8));
-            } else {
-                put(at + 4, b.encode(value, 4));
-                put(at + 14, b.encode(shndx, 2));
-            }
+            put(at + l.stValue(), b.encode(value, l.wordSize()));
+            put(at + l.stShndx(), b.encode(shndx, 2));
             return this;
         }
 
         /** Points the ELF header at another section header table ({@code e_shoff}, {@code e_shnum}). */
         public Builder setSectionHeaderTable(long shoff, int shnum) {
-            put(b.is64() ? 40 : 32, b.encode(shoff, b.wordSize()));
-            put(b.is64() ? 60 : 48, b.encode(shnum, 2));
+            put(l.eShoff(), b.encode(shoff, l.wordSize()));
+            put(l.eShnum(), b.encode(shnum, 2));
             return this;
         }
 
@@ -173,7 +170,7 @@ public record ElfPatch(int keep, List<Edit> edits, byte[] tail) {
 
         /** @return the end of the last byte that a header or section occupies */
         private long imageEnd() {
-            long end = elf.sectionHeaderOffset() + (long) elf.sections().size() * (b.is64() ? 64 : 40);
+            long end = elf.sectionHeaderOffset() + (long) elf.sections().size() * l.shentsize();
             for (Section s : elf.sections()) {
                 if (s.hasFileBytes()) {
                     end = Math.max(end, s.offset() + s.size());
@@ -183,8 +180,7 @@ public record ElfPatch(int keep, List<Edit> edits, byte[] tail) {
         }
 
         private byte[] appendSections(int keep) {
-            boolean is64 = b.is64();
-            int shentsize = is64 ? 64 : 40;
+            int shentsize = l.shentsize();
             Section shstr = elf.sections().get(elf.sectionNameTableIndex());
             byte[] oldNames = elf.contents(shstr);
             var names = new java.io.ByteArrayOutputStream();
@@ -202,7 +198,7 @@ public record ElfPatch(int keep, List<Edit> edits, byte[] tail) {
                 contentsLength += c.length;
             }
             // The section header table must be aligned to the class's address size.
-            int align = b.wordSize();
+            int align = l.wordSize();
             long shAt = (namesAt + newNames.length + contentsLength + align - 1) / align * align;
             int oldCount = elf.sections().size();
             int newCount = oldCount + newSections.size();
@@ -227,26 +223,19 @@ public record ElfPatch(int keep, List<Edit> edits, byte[] tail) {
             byte[] out = tail.array();
             // Point the .shstrtab header (in the new table) at the grown copy.
             int shstrAt = (int) (shAt - namesAt) + shstr.index() * shentsize;
-            copyInto(out, shstrAt + (is64 ? 24 : 16), b.encode(namesAt, b.wordSize()));
-            copyInto(out, shstrAt + (is64 ? 32 : 20), b.encode(newNames.length, b.wordSize()));
-            put(is64 ? 40 : 32, b.encode(shAt, b.wordSize()));
-            put(is64 ? 60 : 48, b.encode(newCount, 2));
+            copyInto(out, shstrAt + l.shOffset(), b.encode(namesAt, l.wordSize()));
+            copyInto(out, shstrAt + l.shSize(), b.encode(newNames.length, l.wordSize()));
+            setSectionHeaderTable(shAt, newCount);
             return out;
         }
 
         private void writeHeader(ByteBuffer tail, int name, int type, long offset, long size) {
-            byte[] h = new byte[b.is64() ? 64 : 40];
-            copyInto(h, 0, b.encode(name, 4));
-            copyInto(h, 4, b.encode(type, 4));
-            if (b.is64()) {
-                copyInto(h, 24, b.encode(offset, 8));
-                copyInto(h, 32, b.encode(size, 8));
-                copyInto(h, 48, b.encode(1, 8));
-            } else {
-                copyInto(h, 16, b.encode(offset, 4));
-                copyInto(h, 20, b.encode(size, 4));
-                copyInto(h, 32, b.encode(1, 4));
-            }
+            byte[] h = new byte[l.shentsize()];
+            copyInto(h, l.shName(), b.encode(name, 4));
+            copyInto(h, l.shType(), b.encode(type, 4));
+            copyInto(h, l.shOffset(), b.encode(offset, l.wordSize()));
+            copyInto(h, l.shSize(), b.encode(size, l.wordSize()));
+            copyInto(h, l.shAddralign(), b.encode(1, l.wordSize()));
             tail.put(h);
         }
 

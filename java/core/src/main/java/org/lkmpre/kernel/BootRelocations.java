@@ -3,6 +3,7 @@ package org.lkmpre.kernel;
 import java.util.List;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.elf.ElfFile;
+import org.lkmpre.elf.ElfLayout;
 import org.lkmpre.elf.Relocation;
 import org.lkmpre.elf.Section;
 import org.lkmpre.elf.SectionImage;
@@ -64,7 +65,7 @@ final class BootRelocations {
                 if (kind == Kind.ABSOLUTE && r.symbol() != 0) {
                     value += symbolValue(elf, rel, r.symbol(), where);
                 }
-                table.putWord(r.offset(), elf.is64() ? value : value & 0xffff_ffffL);
+                table.putWord(r.offset(), elf.layout().toWord(value));
             }
         }
     }
@@ -84,7 +85,8 @@ final class BootRelocations {
      */
     private static long symbolValue(ElfFile elf, Section rel, int symbol, String where) {
         List<Section> sections = elf.sections();
-        int entsize = elf.is64() ? 24 : 16;
+        ElfLayout l = elf.layout();
+        int entsize = l.symEntsize();
         Section symtab = rel.link() > 0 && rel.link() < sections.size() ? sections.get(rel.link()) : null;
         if (symtab == null || (symtab.type() != SHT_DYNSYM && symtab.type() != Section.SHT_SYMTAB)
                 || symtab.entsize() != entsize || !symtab.hasFileBytes()) {
@@ -96,8 +98,8 @@ final class BootRelocations {
                     + Integer.toUnsignedString(symbol) + ", which its symbol table does not have");
         }
         long at = symtab.offset() + Integer.toUnsignedLong(symbol) * entsize;
-        int shndx = elf.u16(at + (elf.is64() ? 6 : 14));
-        return shndx == Symbol.SHN_UNDEF ? 0 : elf.word(at + (elf.is64() ? 8 : 4));
+        int shndx = elf.u16(at + l.stShndx());
+        return shndx == Symbol.SHN_UNDEF ? 0 : elf.word(at + l.stValue());
     }
 
     /** A machine's RELATIVE type and its class-width absolute types (plain and GLOB_DAT). */

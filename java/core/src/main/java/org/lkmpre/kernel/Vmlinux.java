@@ -156,17 +156,13 @@ public record Vmlinux(Path path) implements KernelSource {
         return true;
     }
 
-    private static long mask(ElfFile elf, long value) {
-        return elf.is64() ? value : value & 0xffff_ffffL;
-    }
-
     /** Reads field {@code field} (0 value, 1 name, 2 namespace) of entry {@code i} as an address: PREL32 fields are relative to themselves. */
     private static long pointer(ElfFile elf, SectionImage t, long i, Layout layout, int field) {
         int fieldSize = layout == Layout.PREL32 ? 4 : elf.wordSize();
         long at = t.section().addr() + i * layout.entrySize(elf.wordSize()) + (long) field * fieldSize;
         if (layout == Layout.PREL32) {
             int rel = t.s32(at);
-            return rel == 0 && field == 2 ? 0 : mask(elf, at + rel);
+            return rel == 0 && field == 2 ? 0 : elf.layout().toWord(at + rel);
         }
         return t.word(at);
     }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.lkmpre.InputFormatException;
+import org.lkmpre.elf.ElfBytes;
 import org.lkmpre.elf.ElfFile;
 import org.lkmpre.elf.Section;
 
@@ -22,6 +23,10 @@ public final class KernelModule {
     /** Size of one {@code struct modversion_info}: {@code unsigned long crc; char name[64 - sizeof(long)]}. */
     private static final int MODVERSION_SIZE = 64;
     private static final byte[] MAGIC = ModuleSignature.MAGIC.getBytes(StandardCharsets.ISO_8859_1);
+    /** {@code offsetof(struct module_signature, id_type)}: after {@code algo} and {@code hash}. */
+    private static final int ID_TYPE_AT = 2;
+    /** {@code offsetof(struct module_signature, sig_len)}: a big-endian u32 after five u8 and {@code __pad[3]}. */
+    private static final int SIG_LEN_AT = 8;
 
     private final byte[] data;
     private final ElfFile elf;
@@ -70,9 +75,9 @@ public final class KernelModule {
         if (infoAt < 0) {
             throw new InputFormatException(file, "signature trailer is truncated");
         }
-        int idType = data[infoAt + 2] & 0xff;
-        long sigLen = ((data[infoAt + 8] & 0xffL) << 24) | ((data[infoAt + 9] & 0xff) << 16)
-                | ((data[infoAt + 10] & 0xff) << 8) | (data[infoAt + 11] & 0xff);
+        ElfBytes info = ElfBytes.bigEndian(file, data);
+        int idType = info.u8(infoAt + ID_TYPE_AT);
+        long sigLen = info.u32(infoAt + SIG_LEN_AT);
         if (sigLen > infoAt) {
             throw new InputFormatException(file, "signature length " + sigLen + " exceeds the file");
         }

@@ -2,14 +2,14 @@ package org.lkmpre.preresolve;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.util.Arrays;
 import java.util.Optional;
+import java.util.OptionalInt;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.elf.ElfFile;
+import org.lkmpre.elf.ElfLayout;
 import org.lkmpre.elf.Section;
-import org.lkmpre.elf.Symbol;
 import org.lkmpre.module.UndoRecord;
 
 /**
@@ -35,28 +35,8 @@ final class InPlacePatch {
      *         that nothing references (a write killed between steps 2 and 3), else {@code data}
      */
     static byte[] withoutStaleTail(byte[] data) {
-        if (!ElfFile.hasElfMagic(data) || data.length < 64 || (data[4] != 1 && data[4] != 2)) {
-            return data;
-        }
-        boolean is64 = data[4] == 2;
-        ByteBuffer b = ByteBuffer.wrap(data).order(data[5] == 2 ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
-        int shentsize = is64 ? 64 : 40;
-        int h = data.length - shentsize;
-        long at = is64 ? b.getLong(h + 24) : b.getInt(h + 16) & 0xffffffffL;
-        long size = is64 ? b.getLong(h + 32) : b.getInt(h + 20) & 0xffffffffL;
-        if (b.getInt(h + 4) != Section.SHT_PROGBITS || size < 40 || at < 0 || at > data.length || size > data.length - at
-                || !UndoRecord.startsAt(data, (int) at)) {
-            return data; // the common case, decided without copying anything
-        }
-        try {
-            UndoRecord undo = UndoRecord.decode("", Arrays.copyOfRange(data, (int) at, (int) (at + size)));
-            long shoff = is64 ? b.getLong(40) : b.getInt(32) & 0xffffffffL;
-            int shnum = b.getShort(is64 ? 60 : 48) & 0xffff;
-            return undo.imageLength() >= 64 && undo.imageLength() <= at && undo.shoff() == shoff && undo.shnum() == shnum
-                    ? Arrays.copyOf(data, (int) undo.imageLength()) : data;
-        } catch (InputFormatException e) {
-            return data;
-        }
+        OptionalInt image = UndoRecord.staleTail(data);
+        return image.isPresent() ? Arrays.copyOf(data, image.getAsInt()) : data;
     }
 
     /**
@@ -66,19 +46,8 @@ final class InPlacePatch {
     static Optional<byte[]> unfinished(String name, byte[] data) {
         try {
             ElfFile elf = ElfFile.parse(name, data);
-            Optional<Section> undoSection = elf.section(UndoRecord.SECTION);
-            Optional<Section> symtab = elf.symbolTable();
-            if (undoSection.isEmpty() || symtab.isEmpty()) {
-                return Optional.empty();
-            }
-            int entsize = elf.is64() ? 24 : 16;
-            for (UndoRecord.Entry e : UndoRecord.decode(name, elf.contents(undoSection.get())).symbols()) {
-                if (e.index() < 0 || (long) e.index() * entsize >= symtab.get().size()) {
-                    return Optional.empty();
-                }
-                if (elf.u16(symtab.get().offset() + (long) e.index() * entsize + (elf.is64() ? 6 : 14)) != Symbol.SHN_ABS) {
-                    return Unpreresolver.restore(name, data).map(p -> p.apply(data));
-                }
+            if (UndoRecord.find(elf).filter(undo -> undo.interrupted(elf)).isPresent()) {
+                return Unpreresolver.restore(name, data).map(p -> p.apply(data));
             }
         } catch (InputFormatException e) {
             // Not one lkmpre can read back: the backend reports it as it is.
@@ -96,8 +65,9 @@ final class InPlacePatch {
     static boolean write(String name, FileChannel out, byte[] current, byte[] patched) throws IOException {
         ElfFile elf = ElfFile.parse(name, patched);
         Section symtab = elf.symbolTable().orElseThrow();
-        int image = (int) UndoRecord.decode(name, elf.contents(elf.section(UndoRecord.SECTION).orElseThrow())).imageLength();
-        int ehsize = elf.is64() ? 64 : 52;
+        int image = (int) UndoRecord.find(elf).orElseThrow().imageLength();
+        ElfLayout l = elf.layout();
+        int ehsize = l.ehsize();
         int from = (int) symtab.offset();
         int to = (int) (symtab.offset() + symtab.size());
         if (image > current.length || to > image || from < ehsize
@@ -107,10 +77,8 @@ final class InPlacePatch {
         }
         boolean marked = Arrays.equals(current, 0, ehsize, patched, 0, ehsize);
         byte[] values = Arrays.copyOfRange(current, from, to);
-        int entsize = elf.is64() ? 24 : 16;
-        int value = elf.is64() ? 8 : 4;
-        for (int at = 0; at < values.length; at += entsize) {
-            System.arraycopy(patched, from + at + value, values, at + value, elf.wordSize());
+        for (int at = 0; at < values.length; at += l.symEntsize()) {
+            System.arraycopy(patched, from + at + l.stValue(), values, at + l.stValue(), l.wordSize());
         }
         if (!marked && current.length > image) {
             out.truncate(image);
