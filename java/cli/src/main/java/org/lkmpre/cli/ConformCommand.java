@@ -72,7 +72,7 @@ final class ConformCommand implements Callable<Integer> {
         for (ModuleTree.Target t : modules) {
             byte[] data = t.readPlain();
             Outcome ref = reference.preresolve(t.name(), data);
-            byte[] refBytes = ref.patch().map(p -> p.apply(data)).orElse(null);
+            byte[] refBytes = output(ref, data);
             for (Backend b : backends) {
                 if (b == reference) {
                     continue;
@@ -138,7 +138,7 @@ final class ConformCommand implements Callable<Integer> {
             for (int i = 0; i < modules.size(); i++) {
                 byte[] data = modules.get(i).readPlain();
                 Outcome ref = reference.preresolve(modules.get(i).name(), data);
-                Optional<String> why = difference(ref, ref.patch().map(p -> p.apply(data)).orElse(null), got.get(i), data);
+                Optional<String> why = difference(ref, output(ref, data), got.get(i), data);
                 if (why.isPresent()) {
                     differ++;
                     out.println("DIFFER  " + modules.get(i).name() + ": java vs " + target.name() + ": " + why.get());
@@ -158,7 +158,7 @@ final class ConformCommand implements Callable<Integer> {
         if (!ref.report().equals(other.report())) {
             return Optional.of("reports differ: " + ref.report() + " vs " + other.report());
         }
-        byte[] bytes = other.patch().map(p -> p.apply(data)).orElse(null);
+        byte[] bytes = output(other, data);
         if (refBytes == null || bytes == null) {
             return refBytes == bytes ? Optional.empty() : Optional.of("only one wrote an output");
         }
@@ -170,6 +170,11 @@ final class ConformCommand implements Callable<Integer> {
         }
         return refBytes.length == bytes.length ? Optional.empty()
                 : Optional.of("lengths " + refBytes.length + " and " + bytes.length);
+    }
+
+    /** @return the patched module, or null where the outcome has no patch */
+    private static byte[] output(Outcome outcome, byte[] data) {
+        return outcome instanceof Outcome.Preresolved p ? p.patch().apply(data) : null;
     }
 
     /** The section (and symbol, inside .symtab) that holds file offset {@code at}. */

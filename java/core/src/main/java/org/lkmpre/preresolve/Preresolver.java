@@ -93,19 +93,19 @@ public final class Preresolver implements Backend {
         try {
             module = KernelModule.parse(path, data);
         } catch (InputFormatException e) {
-            return new Outcome(ModuleReport.notPatched(path, ModuleStatus.FAILED, e.reason()), Optional.empty());
+            return new Outcome.Failed(path, e.reason());
         }
         if (module.isPreresolved()) {
-            return new Outcome(ModuleReport.notPatched(path, ModuleStatus.ALREADY_PRERESOLVED, ""), Optional.empty());
+            return new Outcome.AlreadyPreresolved(path);
         }
         Optional<String> refusal = refusal(module);
         if (refusal.isPresent()) {
-            return new Outcome(ModuleReport.notPatched(path, ModuleStatus.REFUSED, refusal.get()), Optional.empty());
+            return new Outcome.Refused(path, refusal.get());
         }
         try {
             return patch(path, module);
         } catch (InputFormatException e) {
-            return new Outcome(ModuleReport.notPatched(path, ModuleStatus.FAILED, e.reason()), Optional.empty());
+            return new Outcome.Failed(path, e.reason());
         }
     }
 
@@ -148,7 +148,7 @@ public final class Preresolver implements Backend {
         return "module is for machine " + moduleMachine + ", kernel for machine " + kernel.machine();
     }
 
-    private Outcome patch(String path, KernelModule module) {
+    private Outcome.Preresolved patch(String path, KernelModule module) {
         Section symtab = module.elf().symbolTable().orElseThrow();
         ElfPatch.Builder patch = module.elf().patch();
         int undefined = 0;
@@ -175,7 +175,7 @@ public final class Preresolver implements Backend {
         patch.addEmptySection(KernelModule.PRERESOLVED_SECTION).addSection(UndoRecord.SECTION,
                 new UndoRecord(keep, module.elf().sectionHeaderOffset(), module.elf().sections().size(), undo).encode());
         ModuleReport report = new ModuleReport(path, ModuleStatus.PRERESOLVED, undefined, preresolved, unresolved, "");
-        return new Outcome(report, Optional.of(patch.build(keep)));
+        return new Outcome.Preresolved(report, patch.build(keep));
     }
 
     /**
@@ -249,21 +249,20 @@ public final class Preresolver implements Backend {
         return switch (result.status()) {
             case FAILED -> {
                 Outcome reference = preresolve(path, data);
-                if (reference.report().status() != ModuleStatus.FAILED) {
+                if (!(reference instanceof Outcome.Failed)) {
                     throw new IllegalStateException(path + ": the native core rejects the module (" + result.message()
                             + ") but the Java reference says " + reference.report().status());
                 }
                 yield reference;
             }
-            case ALREADY_PRERESOLVED -> new Outcome(ModuleReport.notPatched(path, ModuleStatus.ALREADY_PRERESOLVED, ""),
-                    Optional.empty());
-            case REFUSED -> new Outcome(ModuleReport.notPatched(path, ModuleStatus.REFUSED, switch (result.refusal()) {
+            case ALREADY_PRERESOLVED -> new Outcome.AlreadyPreresolved(path);
+            case REFUSED -> new Outcome.Refused(path, switch (result.refusal()) {
                 case SIGNED -> SIGNED;
                 case CLASS -> classMismatch(result.moduleClass());
                 case MACHINE -> machineMismatch(result.moduleMachine());
                 case VERMAGIC -> releaseMismatch(builtFor(KernelModule.parse(path, data)).orElseThrow());
                 case NONE -> throw new IllegalStateException(path + ": refused without a reason");
-            }), Optional.empty());
+            });
             case PRERESOLVED -> {
                 List<Unresolved> unresolved = new ArrayList<>();
                 for (NativeResult.Symbol s : result.symbols()) {
@@ -283,7 +282,7 @@ public final class Preresolver implements Backend {
                 int undefined = result.symbols().size() + result.preresolved();
                 ModuleReport report = new ModuleReport(path, ModuleStatus.PRERESOLVED, undefined, result.preresolved(),
                         unresolved, "");
-                yield new Outcome(report, Optional.of(new ElfPatch(0, List.of(), result.output())));
+                yield new Outcome.Preresolved(report, new ElfPatch(0, List.of(), result.output()));
             }
         };
     }
