@@ -151,6 +151,8 @@ class BackendConformanceTest {
             }
         } finally {
             pool.shutdownNow();
+            assertTrue(pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS));
+            backend.close();
         }
     }
 

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -41,6 +42,11 @@ class LimitsTest {
 
     @TempDir
     Path tmp;
+
+    @AfterAll
+    static void close() {
+        backends.forEach(Backend::close);
+    }
 
     @BeforeAll
     static void open() throws Exception {

@@ -1,11 +1,9 @@
 package org.lkmpre.ffm;
 
 import java.util.Optional;
-import org.lkmpre.index.Resolver;
-import org.lkmpre.index.TableSet;
 import org.lkmpre.preresolve.Backend;
 import org.lkmpre.preresolve.BackendProvider;
-import org.lkmpre.preresolve.NativeLibrary;
+import org.lkmpre.internal.NativeLibrary;
 import org.lkmpre.preresolve.Preresolver;
 
 /** Provides the FFM binding (java.lang.foreign), the first choice where the JDK has it. */
@@ -22,6 +20,11 @@ public final class FfmBackendProvider implements BackendProvider {
 
     @Override
     public Optional<String> unavailable() {
+        return unavailableHere();
+    }
+
+    /** @return why the FFM binding cannot run in this JVM (no native library, native access denied), or empty */
+    static Optional<String> unavailableHere() {
         Optional<String> lib = NativeLibrary.unavailable();
         if (lib.isPresent()) {
             return lib;
@@ -34,10 +37,5 @@ public final class FfmBackendProvider implements BackendProvider {
     @Override
     public Backend open(Preresolver reference) {
         return new FfmBackend(reference);
-    }
-
-    @Override
-    public Resolver resolver(TableSet tables) {
-        return new FfmResolver(tables);
     }
 }

@@ -35,7 +35,7 @@ import org.lkmpre.kernel.Vmlinuz;
 import org.lkmpre.module.KernelModule;
 import org.lkmpre.module.ModuleCompression;
 import org.lkmpre.preresolve.Backend;
-import org.lkmpre.preresolve.NativeLibrary;
+import org.lkmpre.internal.NativeLibrary;
 import org.lkmpre.preresolve.Outcome;
 import org.lkmpre.preresolve.PreresolveOptions;
 import org.lkmpre.preresolve.Preresolver;
