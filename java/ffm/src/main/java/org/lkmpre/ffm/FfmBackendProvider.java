@@ -31,7 +31,8 @@ public final class FfmBackendProvider implements BackendProvider {
         }
         Module self = FfmBackendProvider.class.getModule();
         return self.isNativeAccessEnabled() ? Optional.empty()
-                : Optional.of("native access is not enabled: run java with --enable-native-access=ALL-UNNAMED");
+                : Optional.of("native access is not enabled: run java with --enable-native-access=ALL-UNNAMED"
+                        + " (class path) or --enable-native-access=org.lkmpre.ffm (module path)");
     }
 
     @Override
