@@ -3,5 +3,5 @@ module org.lkmpre.ffm {
     requires org.lkmpre.core;
 
     provides org.lkmpre.preresolve.BackendProvider with org.lkmpre.ffm.FfmBackendProvider;
-    provides org.lkmpre.simulate.ResolverProvider with org.lkmpre.ffm.FfmResolverProvider;
+    provides org.lkmpre.simulate.ResolverProvider with org.lkmpre.ffm.FfmBackendProvider;
 }

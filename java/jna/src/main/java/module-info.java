@@ -7,5 +7,5 @@ module org.lkmpre.jna {
     opens org.lkmpre.jna to com.sun.jna;
 
     provides org.lkmpre.preresolve.BackendProvider with org.lkmpre.jna.JnaBackendProvider;
-    provides org.lkmpre.simulate.ResolverProvider with org.lkmpre.jna.JnaResolverProvider;
+    provides org.lkmpre.simulate.ResolverProvider with org.lkmpre.jna.JnaBackendProvider;
 }

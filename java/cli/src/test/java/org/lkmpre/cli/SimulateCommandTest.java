@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.lkmpre.simulate.Resolvers;
+import org.lkmpre.preresolve.Backends;
 
 class SimulateCommandTest {
     @TempDir
@@ -30,7 +30,7 @@ class SimulateCommandTest {
     void everyBackendCountsTheSame() throws Exception {
         Path fx = CliRun.fixtures();
         List<String> backends = new java.util.ArrayList<>(List.of("java"));
-        Resolvers.all().forEach((name, why) -> {
+        Backends.all().forEach((name, why) -> {
             if (why.isEmpty() && !name.equals("java")) {
                 backends.add(name);
             }

@@ -133,41 +133,38 @@ public record NativeResult(ModuleStatus status, Refusal refusal, int moduleClass
         return ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder());
     }
 
+    /** {@code lkmpre_module_status}, by value. */
+    private static final ModuleStatus[] STATUSES = {ModuleStatus.PRERESOLVED, ModuleStatus.ALREADY_PRERESOLVED,
+        ModuleStatus.REFUSED, ModuleStatus.FAILED};
+    /** {@code lkmpre_refusal}, by value. */
+    private static final Refusal[] REFUSALS = {Refusal.NONE, Refusal.SIGNED, Refusal.CLASS, Refusal.MACHINE,
+        Refusal.VERMAGIC};
+    /** {@code lkmpre_reason}, by value; 0 ({@code LKMPRE_RESOLVED}) is no reason to leave a symbol undefined. */
+    private static final UnresolvedReason[] REASONS = {null, UnresolvedReason.NOT_EXPORTED_BY_VMLINUX,
+        UnresolvedReason.GPL_ONLY, UnresolvedReason.NO_MODVERSIONS, UnresolvedReason.MISSING_VERSION,
+        UnresolvedReason.CRC_MISMATCH, UnresolvedReason.NAMESPACE_NOT_IMPORTED, UnresolvedReason.ADDRESS_OUTSIDE_VMLINUX};
+
     /** @return {@code lkmpre_module_status} {@code code} as a status */
     public static ModuleStatus status(int code) {
-        return switch (code) {
-            case 0 -> ModuleStatus.PRERESOLVED;
-            case 1 -> ModuleStatus.ALREADY_PRERESOLVED;
-            case 2 -> ModuleStatus.REFUSED;
-            case 3 -> ModuleStatus.FAILED;
-            default -> throw new IllegalArgumentException("no lkmpre_module_status " + code);
-        };
+        return code(STATUSES, code, "lkmpre_module_status");
     }
 
     /** @return {@code lkmpre_refusal} {@code code} as a refusal */
     public static Refusal refusal(int code) {
-        return switch (code) {
-            case 0 -> Refusal.NONE;
-            case 1 -> Refusal.SIGNED;
-            case 2 -> Refusal.CLASS;
-            case 3 -> Refusal.MACHINE;
-            case 4 -> Refusal.VERMAGIC;
-            default -> throw new IllegalArgumentException("no lkmpre_refusal " + code);
-        };
+        return code(REFUSALS, code, "lkmpre_refusal");
     }
 
-    /** @return {@code lkmpre_reason} {@code code} (1..7: 0 means preresolved) as a reason */
+    /** @return {@code lkmpre_reason} {@code code} (1..7) as a reason */
     public static UnresolvedReason reason(int code) {
-        return switch (code) {
-            case 1 -> UnresolvedReason.NOT_EXPORTED_BY_VMLINUX;
-            case 2 -> UnresolvedReason.GPL_ONLY;
-            case 3 -> UnresolvedReason.NO_MODVERSIONS;
-            case 4 -> UnresolvedReason.MISSING_VERSION;
-            case 5 -> UnresolvedReason.CRC_MISMATCH;
-            case 6 -> UnresolvedReason.NAMESPACE_NOT_IMPORTED;
-            case 7 -> UnresolvedReason.ADDRESS_OUTSIDE_VMLINUX;
-            default -> throw new IllegalArgumentException("no lkmpre_reason for a symbol left undefined: " + code);
-        };
+        return code(REASONS, code, "lkmpre_reason for a symbol left undefined");
+    }
+
+    /** @return the entry of {@code table} for a C enum value; an unknown value is an error, not an index */
+    private static <T> T code(T[] table, int code, String what) {
+        if (code < 0 || code >= table.length || table[code] == null) {
+            throw new IllegalArgumentException("no " + what + " " + code);
+        }
+        return table[code];
     }
 
     /** @return the module's license value, if it has one */

@@ -1,13 +1,19 @@
 package org.lkmpre.ffm;
 
 import java.util.Optional;
+import org.lkmpre.index.Resolver;
+import org.lkmpre.index.TableSet;
 import org.lkmpre.preresolve.Backend;
 import org.lkmpre.preresolve.BackendProvider;
 import org.lkmpre.internal.NativeLibrary;
 import org.lkmpre.preresolve.Preresolver;
+import org.lkmpre.simulate.ResolverProvider;
 
-/** Provides the FFM binding (java.lang.foreign), the first choice where the JDK has it. */
-public final class FfmBackendProvider implements BackendProvider {
+/**
+ * Provides the FFM binding (java.lang.foreign), the first choice where the JDK has it: the
+ * preresolve backend, and the loader simulator's resolver (two services, one availability).
+ */
+public final class FfmBackendProvider implements BackendProvider, ResolverProvider {
     @Override
     public String name() {
         return "ffm";
@@ -20,11 +26,6 @@ public final class FfmBackendProvider implements BackendProvider {
 
     @Override
     public Optional<String> unavailable() {
-        return unavailableHere();
-    }
-
-    /** @return why the FFM binding cannot run in this JVM (no native library, native access denied), or empty */
-    static Optional<String> unavailableHere() {
         Optional<String> lib = NativeLibrary.unavailable();
         if (lib.isPresent()) {
             return lib;
@@ -38,5 +39,10 @@ public final class FfmBackendProvider implements BackendProvider {
     @Override
     public Backend open(Preresolver reference) {
         return new FfmBackend(reference);
+    }
+
+    @Override
+    public Resolver open(TableSet tables) {
+        return new FfmResolver(tables);
     }
 }
