@@ -1,12 +1,8 @@
 package org.lkmpre.cli;
 
 import java.io.PrintWriter;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,8 +11,6 @@ import org.lkmpre.InputFormatException;
 import org.lkmpre.elf.ElfFile;
 import org.lkmpre.elf.Section;
 import org.lkmpre.elf.Symbol;
-import org.lkmpre.index.KernelIndex;
-import org.lkmpre.module.ModuleCompression;
 import org.lkmpre.preresolve.Backend;
 import org.lkmpre.preresolve.Backends;
 import org.lkmpre.preresolve.ModuleTree;
@@ -47,10 +41,6 @@ final class ConformCommand implements Callable<Integer> {
     @Option(names = "--assume-nokaslr", description = "as for preresolve")
     boolean assumeNoKaslr;
 
-    @Option(names = "--target", paramLabel = "NAME", split = ",",
-            description = "also run the C core built for these cross targets under qemu-user (sh4, sh4eb, arm, x86_64, all)")
-    List<String> targets = List.of();
-
     @Parameters(paramLabel = "PATH", arity = "1..*", description = "modules (.ko) and directories to walk")
     List<Path> paths;
 
@@ -59,106 +49,63 @@ final class ConformCommand implements Callable<Integer> {
         Preresolver reference = Preresolver.create(kernelOptions.read(), new PreresolveOptions(stripSignature, assumeNoKaslr));
         List<Backend> backends = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
-        for (Map.Entry<String, String> b : Backends.all().entrySet()) {
-            if (b.getValue().isEmpty()) {
-                backends.add(Backends.open(b.getKey(), reference));
-            } else {
-                skipped.add(b.getKey() + " (" + b.getValue() + ")");
-            }
-        }
-        PrintWriter out = spec.commandLine().getOut();
-        List<ModuleTree.Target> modules = ModuleTree.collect(paths, Optional.empty()).targets();
-        int differ = 0;
-        for (ModuleTree.Target t : modules) {
-            byte[] data = t.readPlain();
-            Outcome ref = reference.preresolve(t.name(), data);
-            byte[] refBytes = ref.patch().map(p -> p.apply(data)).orElse(null);
-            for (Backend b : backends) {
-                if (b == reference) {
-                    continue;
-                }
-                Optional<String> why = difference(ref, refBytes, b.preresolve(t.name(), data), data);
-                if (why.isPresent()) {
-                    differ++;
-                    out.println("DIFFER  " + t.name() + ": java vs " + b.name() + ": " + why.get());
-                }
-            }
-        }
-        List<String> names = new ArrayList<>(backends.stream().map(Backend::name).toList());
-        for (TargetDriver target : chosenTargets()) {
-            differ += conformTarget(target, reference, modules, out);
-            names.add(target.name() + " (" + (target.emulator().isEmpty() ? "native" : target.emulator()) + ")");
-        }
-        out.println("lkmpre conform: " + modules.size() + " modules, backends " + String.join(", ", names) + ": "
-                + (differ == 0 ? "all identical" : differ + " differences")
-                + (skipped.isEmpty() ? "" : "; skipped " + String.join(", ", skipped)));
-        return differ == 0 ? 0 : Main.EXIT_MODULE_FAILED;
-    }
-
-    private List<TargetDriver> chosenTargets() throws IOException {
-        if (targets.isEmpty()) {
-            return List.of();
-        }
-        Path toolchains = Path.of(System.getProperty("lkmpre.toolchains", "toolchains"));
-        Path build = Path.of(System.getProperty("lkmpre.native.build", "native/build"));
-        List<TargetDriver> built = TargetDriver.available(toolchains, build);
-        List<TargetDriver> chosen = new ArrayList<>();
-        for (String want : targets) {
-            List<TargetDriver> match = built.stream().filter(t -> want.equals("all") || t.name().equals(want)).toList();
-            if (match.isEmpty()) {
-                throw new IllegalArgumentException("no target driver for " + want + " in " + build
-                        + " (build it: make -C native target T=" + want + ")");
-            }
-            match.stream().filter(t -> !chosen.contains(t)).forEach(chosen::add);
-        }
-        return chosen;
-    }
-
-    /** Runs one cross target's driver on every module; returns the number of differences. */
-    private static int conformTarget(TargetDriver target, Preresolver reference, List<ModuleTree.Target> modules,
-                                     PrintWriter out) throws IOException, InterruptedException {
-        Path work = Files.createTempDirectory("lkmpre-conform-" + target.name());
         try {
-            Path index = work.resolve("kernel.lkmidx");
-            Files.write(index, KernelIndex.write(reference.kernel()));
-            // The drivers read plain ELF: compressed modules are given to them decompressed.
-            List<Path> files = new ArrayList<>();
-            for (int i = 0; i < modules.size(); i++) {
-                Path source = modules.get(i).source();
-                if (ModuleCompression.isModuleName(source.toString()) && !source.toString().endsWith(".ko")) {
-                    Path plainCopy = work.resolve("plain-" + i + ".ko");
-                    Files.write(plainCopy, modules.get(i).readPlain());
-                    source = plainCopy;
+            for (Map.Entry<String, String> b : Backends.all().entrySet()) {
+                if (b.getValue().isEmpty()) {
+                    backends.add(Backends.open(b.getKey(), reference));
+                } else {
+                    skipped.add(b.getKey() + " (" + b.getValue() + ")");
                 }
-                files.add(source);
             }
-            List<Outcome> got = target.preresolve(reference, index, modules.stream().map(ModuleTree.Target::name).toList(),
-                    files, work);
+            PrintWriter out = spec.commandLine().getOut();
+            List<ModuleTree.Target> modules = ModuleTree.collect(paths, Optional.empty()).targets();
             int differ = 0;
-            for (int i = 0; i < modules.size(); i++) {
-                byte[] data = modules.get(i).readPlain();
-                Outcome ref = reference.preresolve(modules.get(i).name(), data);
-                Optional<String> why = difference(ref, ref.patch().map(p -> p.apply(data)).orElse(null), got.get(i), data);
-                if (why.isPresent()) {
-                    differ++;
-                    out.println("DIFFER  " + modules.get(i).name() + ": java vs " + target.name() + ": " + why.get());
+            for (ModuleTree.Target t : modules) {
+                byte[] data = t.readPlain();
+                Outcome ref = reference.preresolve(t.name(), data);
+                byte[] refBytes = output(ref, data);
+                for (Backend b : backends) {
+                    if (b == reference) {
+                        continue;
+                    }
+                    Optional<String> line = differ(t.name(), b.name(), ref, refBytes, b.preresolve(t.name(), data), data);
+                    if (line.isPresent()) {
+                        differ++;
+                        out.println(line.get());
+                    }
                 }
             }
-            return differ;
+            out.println("lkmpre conform: " + modules.size() + " modules, backends "
+                    + String.join(", ", backends.stream().map(Backend::name).toList()) + ": "
+                    + (differ == 0 ? "all identical" : differ + " differences")
+                    + (skipped.isEmpty() ? "" : "; skipped " + String.join(", ", skipped)));
+            return differ == 0 ? 0 : Main.EXIT_MODULE_FAILED;
         } finally {
-            try (Stream<Path> s = Files.walk(work)) {
-                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.deleteIfExists(p);
-                }
-            }
+            backends.forEach(Backend::close);
         }
+    }
+
+    /**
+     * Compares another implementation's outcome for a module with the reference's (the cross
+     * targets' test helper compares through here too).
+     *
+     * @param module   the module's name
+     * @param other    the other implementation's name
+     * @param ref      the reference's outcome
+     * @param refBytes the reference's output ({@link #output})
+     * @param got      the other implementation's outcome
+     * @param data     the module's bytes
+     * @return the {@code DIFFER} line, if they differ
+     */
+    static Optional<String> differ(String module, String other, Outcome ref, byte[] refBytes, Outcome got, byte[] data) {
+        return difference(ref, refBytes, got, data).map(why -> "DIFFER  " + module + ": java vs " + other + ": " + why);
     }
 
     private static Optional<String> difference(Outcome ref, byte[] refBytes, Outcome other, byte[] data) {
         if (!ref.report().equals(other.report())) {
             return Optional.of("reports differ: " + ref.report() + " vs " + other.report());
         }
-        byte[] bytes = other.patch().map(p -> p.apply(data)).orElse(null);
+        byte[] bytes = output(other, data);
         if (refBytes == null || bytes == null) {
             return refBytes == bytes ? Optional.empty() : Optional.of("only one wrote an output");
         }
@@ -170,6 +117,11 @@ final class ConformCommand implements Callable<Integer> {
         }
         return refBytes.length == bytes.length ? Optional.empty()
                 : Optional.of("lengths " + refBytes.length + " and " + bytes.length);
+    }
+
+    /** @return the patched module, or null where the outcome has no patch */
+    static byte[] output(Outcome outcome, byte[] data) {
+        return outcome instanceof Outcome.Preresolved p ? p.patch().apply(data) : null;
     }
 
     /** The section (and symbol, inside .symtab) that holds file offset {@code at}. */

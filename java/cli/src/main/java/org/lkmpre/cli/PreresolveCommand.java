@@ -101,15 +101,17 @@ final class PreresolveCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         int total = tree.targets().size();
         AtomicInteger done = new AtomicInteger();
-        Backend chosen = Backends.open(backend, preresolver);
-        Report report = tree.run(chosen, dryRun, jobs, r -> {
-            out.println(r.line());
-            int n = done.incrementAndGet();
-            if (!quiet && n % PROGRESS_EVERY == 0 && n < total) {
-                out.flush();
-                err.println("lkmpre: " + n + "/" + total + " modules");
-            }
-        });
+        Report report;
+        try (Backend chosen = Backends.open(backend, preresolver)) {
+            report = tree.run(chosen, dryRun, jobs, r -> {
+                out.println(r.line());
+                int n = done.incrementAndGet();
+                if (!quiet && n % PROGRESS_EVERY == 0 && n < total) {
+                    out.flush();
+                    err.println("lkmpre: " + n + "/" + total + " modules");
+                }
+            });
+        }
         out.println(report.summary());
         out.flush();
         if (json != null) {

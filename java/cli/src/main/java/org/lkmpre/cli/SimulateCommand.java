@@ -17,7 +17,6 @@ import java.util.stream.Collectors;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.index.Resolver;
 import org.lkmpre.kernel.KernelSymbols;
-import org.lkmpre.preresolve.Backends;
 import org.lkmpre.preresolve.ModuleReport;
 import org.lkmpre.preresolve.ModuleStatus;
 import org.lkmpre.preresolve.ModuleTree;
@@ -28,6 +27,7 @@ import org.lkmpre.simulate.KernelStrip;
 import org.lkmpre.simulate.LoadOrder;
 import org.lkmpre.simulate.LoaderSimulator;
 import org.lkmpre.simulate.ModuleFacts;
+import org.lkmpre.simulate.Resolvers;
 import org.lkmpre.simulate.Scenario;
 import org.lkmpre.simulate.Simulation;
 import picocli.CommandLine.Command;
@@ -105,7 +105,7 @@ final class SimulateCommand implements Callable<Integer> {
         List<Simulation.Run> runs = new ArrayList<>();
         Set<String> seen = new LinkedHashSet<>();
         for (String b : backends) {
-            try (Resolver r = Backends.resolver(b, sim.tables())) {
+            try (Resolver r = Resolvers.open(b, sim.tables())) {
                 if (!seen.add(r.name())) {
                     continue;
                 }

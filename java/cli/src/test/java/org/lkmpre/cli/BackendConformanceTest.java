@@ -24,6 +24,7 @@ import org.lkmpre.preresolve.Backends;
 import org.lkmpre.preresolve.Outcome;
 import org.lkmpre.preresolve.PreresolveOptions;
 import org.lkmpre.preresolve.Preresolver;
+import static org.lkmpre.testing.Outcomes.output;
 
 /** The native backends and the Java reference give the same bytes, reports and output. */
 class BackendConformanceTest {
@@ -178,11 +179,13 @@ class BackendConformanceTest {
             }
         } finally {
             pool.shutdownNow();
+            assertTrue(pool.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS));
+            backend.close();
         }
     }
 
     private static String fingerprint(Outcome o, byte[] module) {
-        return o.report() + " " + o.patch().map(p -> Arrays.hashCode(p.apply(module))).orElse(0);
+        return o.report() + " " + Arrays.hashCode(output(o, module));
     }
 
     static List<String> backendsHere() {

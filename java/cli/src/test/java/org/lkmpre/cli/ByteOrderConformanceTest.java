@@ -22,6 +22,7 @@ import org.lkmpre.preresolve.Outcome;
 import org.lkmpre.preresolve.PreresolveOptions;
 import org.lkmpre.preresolve.Preresolver;
 import org.lkmpre.testing.SyntheticElf;
+import static org.lkmpre.testing.Outcomes.patched;
 
 /**
  * The C core on every ELF class and byte order (the host toolchain builds only ELF64 LE): a
@@ -85,14 +86,15 @@ class ByteOrderConformanceTest {
         assertEquals("PRERESV m.ko (1/5 preresolved)", expected.report().line());
         assertEquals(ModuleStatus.PRERESOLVED, expected.report().status());
         for (String name : CliRun.nativeBackends()) {
-            Backend b = Backends.open(name, reference);
-            Outcome got = b.preresolve("m.ko", module);
-            assertEquals(expected.report(), got.report(), name);
-            assertArrayEquals(expected.patch().orElseThrow().apply(module), got.patch().orElseThrow().apply(module), name);
-            // A damaged copy: both reject it the same way.
-            byte[] bad = module.clone();
-            bad[4] = 7;
-            assertEquals(reference.preresolve("bad.ko", bad).report(), b.preresolve("bad.ko", bad).report(), name);
+            try (Backend b = Backends.open(name, reference)) {
+                Outcome got = b.preresolve("m.ko", module);
+                assertEquals(expected.report(), got.report(), name);
+                assertArrayEquals(patched(expected, module), patched(got, module), name);
+                // A damaged copy: both reject it the same way.
+                byte[] bad = module.clone();
+                bad[4] = 7;
+                assertEquals(reference.preresolve("bad.ko", bad).report(), b.preresolve("bad.ko", bad).report(), name);
+            }
         }
     }
 }

@@ -69,8 +69,18 @@ record CliRun(int status, String out, String err) {
         List<String> cmd = new java.util.ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
                 "--enable-native-access=ALL-UNNAMED"));
         cmd.addAll(List.of(options));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path")));
+        cmd.addAll(List.of("-cp", classPath()));
         return cmd;
+    }
+
+    /**
+     * @return this JVM's class path and module path as one class path: a fresh JVM runs lkmpre
+     *         from the class path, as the shipped jar does
+     */
+    static String classPath() {
+        String modules = System.getProperty("jdk.module.path", "");
+        String classes = System.getProperty("java.class.path", "");
+        return modules.isEmpty() ? classes : classes.isEmpty() ? modules : modules + java.io.File.pathSeparator + classes;
     }
 
     /** Copies a directory tree. */

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.lkmpre.preresolve.PreresolveOptions;
 
 /** Compressed modules (.ko.xz, .ko.zst, .ko.gz) are rewritten in the same format and settings. */
 class CompressedModulesTest {
@@ -71,12 +72,14 @@ class CompressedModulesTest {
     }
 
     @Test
-    void conformReadsCompressedModules() {
+    void conformReadsCompressedModules() throws Exception {
         Path fx = CliRun.fixtures();
-        CliRun r = CliRun.of("conform", "--kernel", fx.resolve("boot/vmlinux").toString(), "--target", "x86_64",
-                fx.resolve("compressed").toString());
+        CliRun r = CliRun.of("conform", "--kernel", fx.resolve("boot/vmlinux").toString(), fx.resolve("compressed").toString());
         assertEquals(0, r.status(), r.out());
         assertTrue(r.out().startsWith("lkmpre conform: 4 modules"), r.out());
+        assertEquals(List.of("4 modules, targets x86_64 (native): all identical"), TargetConformance.run(
+                fx.resolve("boot/vmlinux"), PreresolveOptions.DEFAULTS, List.of(TargetConformance.built("x86_64")),
+                List.of(fx.resolve("compressed"))));
     }
 
     @Test

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -25,6 +26,7 @@ import org.lkmpre.preresolve.Outcome;
 import org.lkmpre.preresolve.PreresolveOptions;
 import org.lkmpre.preresolve.Preresolver;
 import org.lkmpre.testing.SyntheticElf;
+import static org.lkmpre.testing.Outcomes.output;
 
 /**
  * Inputs built to exhaust resources: huge section and symbol counts, long and unterminated
@@ -41,6 +43,11 @@ class LimitsTest {
     @TempDir
     Path tmp;
 
+    @AfterAll
+    static void close() {
+        backends.forEach(Backend::close);
+    }
+
     @BeforeAll
     static void open() throws Exception {
         Preresolver java = Preresolver.create(new Vmlinux(CliRun.fixtures().resolve("boot/vmlinux")).read(),
@@ -53,11 +60,11 @@ class LimitsTest {
     /** Runs every backend; they must agree on the report and the bytes. @return the Java outcome */
     private static Outcome everyBackend(byte[] module) {
         Outcome java = backends.get(0).preresolve("limit.ko", module);
-        byte[] javaBytes = java.patch().map(p -> p.apply(module)).orElse(null);
+        byte[] javaBytes = output(java, module);
         for (Backend b : backends.subList(1, backends.size())) {
             Outcome o = b.preresolve("limit.ko", module);
             assertEquals(java.report(), o.report(), b.name());
-            assertArrayEquals(javaBytes, o.patch().map(p -> p.apply(module)).orElse(null), b.name());
+            assertArrayEquals(javaBytes, output(o, module), b.name());
         }
         return java;
     }

@@ -24,7 +24,7 @@ class SdkExampleTest {
         String source = page.substring(start, page.indexOf("```", start));
         Files.writeString(tmp.resolve("Example.java"), source);
         int javac = ToolProvider.getSystemJavaCompiler().run(null, null, null, "-d", tmp.toString(),
-                "-cp", System.getProperty("java.class.path"), tmp.resolve("Example.java").toString());
+                "-cp", CliRun.classPath(), tmp.resolve("Example.java").toString());
         assertEquals(0, javac, "docs/sdk.md's example does not compile");
 
         Path fx = CliRun.fixtures();

@@ -23,6 +23,7 @@ import org.lkmpre.index.SymbolIndex;
 import org.lkmpre.kernel.ExportedSymbol;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.kernel.Vmlinux;
+import org.lkmpre.preresolve.PreresolveOptions;
 import org.lkmpre.testing.RandomTables;
 
 /** The C core built for sh4 (both byte orders), arm and x86_64, run under qemu-user, against the Java reference. */
@@ -33,24 +34,20 @@ class TargetConformanceTest {
     private static final List<String> TARGETS = List.of("arm", "sh4", "sh4eb", "x86_64");
 
     private static List<TargetDriver> drivers() throws Exception {
-        List<TargetDriver> all = TargetDriver.available(Path.of(System.getProperty("lkmpre.toolchains")),
-                Path.of(System.getProperty("lkmpre.native.build")));
+        List<TargetDriver> all = TargetConformance.built();
         assertEquals(TARGETS, all.stream().map(TargetDriver::name).toList(), "every target's driver is built");
         return all;
     }
 
     @Test
-    void everyTargetConformsOnTheFixtures() {
+    void everyTargetConformsOnTheFixtures() throws Exception {
         Path fx = CliRun.fixtures();
-        CliRun r = CliRun.of("conform", "--kernel", fx.resolve("boot/vmlinux").toString(), "--strip-signature",
-                "--target", "all", fx.resolve("root").toString());
-        assertEquals(0, r.status(), r.out() + r.err());
-        assertEquals(List.of("lkmpre conform: 13 modules, backends " + String.join(", ", CliRun.nativeBackends())
-                + ", java, arm (qemu-arm), sh4 (qemu-sh4), sh4eb (qemu-sh4eb), x86_64 (native): all identical"
-                + CliRun.conformSkipped()), r.lines());
-        CliRun signed = CliRun.of("conform", "--kernel", fx.resolve("boot/vmlinux").toString(), "--target", "sh4",
-                fx.resolve("root").toString());
-        assertEquals(0, signed.status(), "refusals conform too: " + signed.out());
+        assertEquals(List.of("13 modules, targets arm (qemu-arm), sh4 (qemu-sh4), sh4eb (qemu-sh4eb), x86_64 (native):"
+                + " all identical"), TargetConformance.run(fx.resolve("boot/vmlinux"), new PreresolveOptions(true, false),
+                drivers(), List.of(fx.resolve("root"))));
+        assertEquals(List.of("13 modules, targets sh4 (qemu-sh4): all identical"), TargetConformance.run(
+                fx.resolve("boot/vmlinux"), PreresolveOptions.DEFAULTS, List.of(TargetConformance.built("sh4")),
+                List.of(fx.resolve("root"))), "refusals conform too");
     }
 
     /** Each target builds the same index bytes and answers every lookup the same way. */
@@ -164,21 +161,13 @@ class TargetConformanceTest {
                 + "for f in \"$3\"/*.ko; do [ -f \"$f\" ] && printf '\\377' | dd of=\"$f\" bs=1 seek=$(($(stat -c %s \"$f\") - 1))"
                 + " conv=notrunc status=none; done\n");
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
-        String before = System.getProperty("lkmpre.toolchains");
-        String beforeBuild = System.getProperty("lkmpre.native.build");
-        System.setProperty("lkmpre.toolchains", toolchains.toString());
-        System.setProperty("lkmpre.native.build", build.toString());
-        try {
-            Path fx = CliRun.fixtures();
-            CliRun r = CliRun.of("conform", "--kernel", fx.resolve("boot/vmlinux").toString(), "--strip-signature",
-                    "--target", "broken", fx.resolve("root/lib/modules/6.1.0-lkmpre-fixture/kernel/fs").toString());
-            assertEquals(1, r.status(), r.out() + r.err());
-            assertTrue(r.out().contains("DIFFER  fx/fx_provider.ko: java vs broken: byte "), r.out());
-            // The flipped last byte lies in the new section header table: its last entry.
-            assertTrue(r.out().contains("(section header "), r.out());
-        } finally {
-            System.setProperty("lkmpre.toolchains", before);
-            System.setProperty("lkmpre.native.build", beforeBuild);
-        }
+        Path fx = CliRun.fixtures();
+        List<String> r = TargetConformance.run(fx.resolve("boot/vmlinux"), new PreresolveOptions(true, false),
+                TargetDriver.available(toolchains, build), List.of(fx.resolve("root/lib/modules/6.1.0-lkmpre-fixture/kernel/fs")));
+        String out = String.join("\n", r);
+        assertEquals("2 modules, targets broken (native): 2 differences", r.get(r.size() - 1), out);
+        // The flipped last byte lies in the new section header table: its last entry.
+        assertTrue(r.stream().anyMatch(l -> l.startsWith("DIFFER  fx/fx_provider.ko: java vs broken: byte ")
+                && l.endsWith(" (section header 20)")), out);
     }
 }

@@ -11,6 +11,10 @@ public final class LookupStats {
     /** Hash chain entries visited. */
     public long chainSteps;
 
+    /** Creates counters at zero. */
+    public LookupStats() {
+    }
+
     /** Adds counts in the C core's {@code lkmpre_lookup_stats} order. */
     public void add(long lookups, long stringCompares, long bloomRejections, long chainSteps) {
         this.lookups += lookups;

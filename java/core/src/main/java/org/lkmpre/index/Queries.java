@@ -15,6 +15,10 @@ public final class Queries {
     private int[] packed = new int[FIELDS * 64];
     private int size;
 
+    /** Creates an empty query list. */
+    public Queries() {
+    }
+
     /**
      * Appends one query.
      *

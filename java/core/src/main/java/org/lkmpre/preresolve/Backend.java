@@ -5,9 +5,10 @@ import org.lkmpre.kernel.KernelSymbols;
 /**
  * Something that preresolves modules against one kernel: the pure-Java {@link Preresolver}, or
  * a binding to the C core (FFM, JNA). Every backend gives the same outcome for the same input,
- * byte for byte; {@code lkmpre conform} checks that. Implementations are thread-safe.
+ * byte for byte; {@code lkmpre conform} checks that. Implementations are thread-safe; close
+ * a backend (try-with-resources) when done with it.
  */
-public interface Backend {
+public interface Backend extends AutoCloseable {
     /** @return the backend's name: "java", "ffm" or "jna" */
     String name();
 
@@ -20,7 +21,16 @@ public interface Backend {
      *
      * @param path how to name the module in the report
      * @param data the module's bytes; not modified
-     * @return the report, and the patch unless the module was refused, failed or already done
+     * @return the outcome: {@link Outcome.Preresolved} with the patch, or why there is none
      */
     Outcome preresolve(String path, byte[] data);
+
+    /**
+     * Frees what the backend holds outside the Java heap (the FFM binding's copy of the index);
+     * the backend is not used afterwards. The Java reference and the JNA binding hold nothing to
+     * free early: for them this does nothing.
+     */
+    @Override
+    default void close() {
+    }
 }

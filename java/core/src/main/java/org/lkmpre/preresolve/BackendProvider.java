@@ -1,12 +1,12 @@
 package org.lkmpre.preresolve;
 
 import java.util.Optional;
-import org.lkmpre.index.Resolver;
-import org.lkmpre.index.TableSet;
 
 /**
- * A way to run the C core, found with {@link java.util.ServiceLoader}: the FFM binding (JDK
- * 22+) and the JNA binding each provide one. {@link Backends} chooses among them.
+ * A way to run the C core's preresolver, found with {@link java.util.ServiceLoader}: the FFM
+ * binding (JDK 22+) and the JNA binding each provide one. {@link Backends} chooses among them.
+ * The loader simulator's resolvers have their own provider,
+ * {@link org.lkmpre.simulate.ResolverProvider}.
  */
 public interface BackendProvider {
     /** @return the backend's name ("ffm", "jna") */
@@ -25,13 +25,4 @@ public interface BackendProvider {
      * @return the backend
      */
     Backend open(Preresolver reference);
-
-    /**
-     * Opens the C core's batch resolver ({@code lkmpre_resolve}) over a table set, for the
-     * loader simulator.
-     *
-     * @param tables the tables, copied to native memory
-     * @return the resolver; close it to free that memory
-     */
-    Resolver resolver(TableSet tables);
 }

@@ -306,7 +306,7 @@ public final class ModuleTree {
             plain = InPlacePatch.withoutStaleTail(plain); // what a killed in-place patch may have left
         }
         Outcome outcome = backend.preresolve(t.name(), plain);
-        if (plainFile && outcome.report().status() == ModuleStatus.ALREADY_PRERESOLVED) {
+        if (plainFile && outcome instanceof Outcome.AlreadyPreresolved) {
             Optional<byte[]> original = InPlacePatch.unfinished(t.name(), plain);
             if (original.isPresent()) {
                 plain = original.get();
@@ -316,13 +316,13 @@ public final class ModuleTree {
         if (dryRun) {
             return outcome.report();
         }
-        if (outcome.patch().isPresent()) {
+        if (outcome instanceof Outcome.Preresolved done) {
             boolean patched = patchInPlace && plainFile && signer.isEmpty() && lock != null
-                    && InPlacePatch.write(t.name(), lock.channel(), data, outcome.patch().get().apply(plain));
+                    && InPlacePatch.write(t.name(), lock.channel(), data, done.patch().apply(plain));
             if (!patched) {
-                writeModule(t, plain, outcome.patch().get(), compression, signer);
+                writeModule(t, plain, done.patch(), compression, signer);
             }
-        } else if (outcome.report().status() == ModuleStatus.ALREADY_PRERESOLVED && !t.destination().equals(t.source())) {
+        } else if (outcome instanceof Outcome.AlreadyPreresolved && !t.destination().equals(t.source())) {
             writeAtomically(t, data, new ElfPatch(data.length, List.of(), new byte[0]));
         }
         return outcome.report();

@@ -16,6 +16,7 @@ import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.module.KernelModule;
 import org.lkmpre.module.ModInfo;
 import org.lkmpre.module.UndoRecord;
+import org.lkmpre.internal.ReportBuilder;
 
 /**
  * Rewrites a module's symbol table so that every undefined symbol vmlinux exports becomes
@@ -35,10 +36,12 @@ public final class Preresolver implements Backend {
 
     private final KernelSymbols kernel;
     private final PreresolveOptions options;
+    private final ReportBuilder reports;
 
     private Preresolver(KernelSymbols kernel, PreresolveOptions options) {
         this.kernel = kernel;
         this.options = options;
+        this.reports = new ReportBuilder(kernel);
     }
 
     /**
@@ -85,7 +88,7 @@ public final class Preresolver implements Backend {
      *
      * @param path how to name the module in the report
      * @param data the module's bytes; not modified
-     * @return the report, and the patch unless the module was refused, failed or already done
+     * @return the outcome: {@link Outcome.Preresolved} with the patch, or why there is none
      */
     @Override
     public Outcome preresolve(String path, byte[] data) {
@@ -93,73 +96,50 @@ public final class Preresolver implements Backend {
         try {
             module = KernelModule.parse(path, data);
         } catch (InputFormatException e) {
-            return new Outcome(ModuleReport.notPatched(path, ModuleStatus.FAILED, e.reason()), Optional.empty());
+            return new Outcome.Failed(path, e.reason());
         }
         if (module.isPreresolved()) {
-            return new Outcome(ModuleReport.notPatched(path, ModuleStatus.ALREADY_PRERESOLVED, ""), Optional.empty());
+            return new Outcome.AlreadyPreresolved(path);
         }
-        Optional<String> refusal = refusal(module);
+        Optional<Outcome.Refused> refusal = refusal(path, module);
         if (refusal.isPresent()) {
-            return new Outcome(ModuleReport.notPatched(path, ModuleStatus.REFUSED, refusal.get()), Optional.empty());
+            return refusal.get();
         }
         try {
             return patch(path, module);
         } catch (InputFormatException e) {
-            return new Outcome(ModuleReport.notPatched(path, ModuleStatus.FAILED, e.reason()), Optional.empty());
+            return new Outcome.Failed(path, e.reason());
         }
     }
 
-    private Optional<String> refusal(KernelModule module) {
+    private Optional<Outcome.Refused> refusal(String path, KernelModule module) {
         if (module.signature().isPresent() && !options.stripSignature()) {
-            return Optional.of(SIGNED);
+            return Optional.of(reports.signed(path));
         }
         if (module.elf().wordSize() != kernel.wordSize()) {
-            return Optional.of(classMismatch(module.elf().wordSize() * 8));
+            return Optional.of(reports.classMismatch(path, module.elf().wordSize() * 8));
         }
         if (kernel.machine() != 0 && module.elf().machine() != kernel.machine()) {
-            return Optional.of(machineMismatch(module.elf().machine()));
+            return Optional.of(reports.machineMismatch(path, module.elf().machine()));
         }
-        Optional<String> built = builtFor(module);
+        Optional<String> built = ReportBuilder.builtFor(module);
         if (built.isPresent() && kernel.identity().release().isPresent()
                 && !built.get().equals(kernel.identity().release().get())) {
-            return Optional.of(releaseMismatch(built.get()));
+            return Optional.of(reports.releaseMismatch(path, built.get()));
         }
         return Optional.empty();
     }
 
-    /** The kernel release a module was built for: the first word of its vermagic. */
-    private static Optional<String> builtFor(KernelModule module) {
-        return module.modinfo().first("vermagic").map(v -> v.split(" ", -1)[0]);
-    }
-
-    private String releaseMismatch(String built) {
-        return "module is built for kernel " + built + ", kernel is " + kernel.identity().release().orElseThrow()
-                + ": its addresses would be wrong";
-    }
-
-    private static final String SIGNED =
-            "module signature appended; --strip-signature removes it, and the module then loads unsigned";
-
-    private String classMismatch(int moduleBits) {
-        return "ELF" + moduleBits + " module for an ELF" + kernel.wordSize() * 8 + " kernel";
-    }
-
-    private String machineMismatch(int moduleMachine) {
-        return "module is for machine " + moduleMachine + ", kernel for machine " + kernel.machine();
-    }
-
-    private Outcome patch(String path, KernelModule module) {
+    private Outcome.Preresolved patch(String path, KernelModule module) {
         Section symtab = module.elf().symbolTable().orElseThrow();
         ElfPatch.Builder patch = module.elf().patch();
-        int undefined = 0;
         int preresolved = 0;
         List<Unresolved> unresolved = new ArrayList<>();
         List<UndoRecord.Entry> undo = new ArrayList<>();
         for (Symbol sym : module.elf().undefinedSymbols(symtab)) {
-            undefined++;
             Optional<ExportedSymbol> export = kernel.find(sym.name());
             if (export.isEmpty()) {
-                unresolved.add(new Unresolved(sym.name(), UnresolvedReason.NOT_EXPORTED_BY_VMLINUX, providerDetail(sym.name())));
+                unresolved.add(reports.unresolved(sym.name(), UnresolvedReason.NOT_EXPORTED_BY_VMLINUX, Optional.empty(), 0));
                 continue;
             }
             Optional<Unresolved> failed = check(module, export.get());
@@ -174,8 +154,7 @@ public final class Preresolver implements Backend {
         int keep = module.signature().map(s -> s.imageLength()).orElse(module.data().length);
         patch.addEmptySection(KernelModule.PRERESOLVED_SECTION).addSection(UndoRecord.SECTION,
                 new UndoRecord(keep, module.elf().sectionHeaderOffset(), module.elf().sections().size(), undo).encode());
-        ModuleReport report = new ModuleReport(path, ModuleStatus.PRERESOLVED, undefined, preresolved, unresolved, "");
-        return new Outcome(report, Optional.of(patch.build(keep)));
+        return reports.preresolved(path, preresolved, unresolved, patch.build(keep));
     }
 
     /**
@@ -185,106 +164,29 @@ public final class Preresolver implements Backend {
     private Optional<Unresolved> check(KernelModule module, ExportedSymbol export) {
         String name = export.name();
         if (export.outsideKernel()) {
-            return Optional.of(new Unresolved(name, UnresolvedReason.ADDRESS_OUTSIDE_VMLINUX, addressDetail(export.address())));
+            return Optional.of(reports.unresolved(name, UnresolvedReason.ADDRESS_OUTSIDE_VMLINUX, Optional.empty(), 0));
         }
         ModInfo info = module.modinfo();
         if (export.kind().gplOnly()
                 && (!info.gplCompatible() || info.first("name").filter(LICENSE_LIARS::contains).isPresent())) {
-            return Optional.of(new Unresolved(name, UnresolvedReason.GPL_ONLY, licenseDetail(info.license())));
+            return Optional.of(reports.unresolved(name, UnresolvedReason.GPL_ONLY, info.license(), 0));
         }
         if (export.crc().isPresent()) {
             Optional<Map<String, Long>> versions = module.versions();
             if (versions.isEmpty()) {
-                return Optional.of(new Unresolved(name, UnresolvedReason.NO_MODVERSIONS, ""));
+                return Optional.of(reports.unresolved(name, UnresolvedReason.NO_MODVERSIONS, Optional.empty(), 0));
             }
             Long crc = versions.get().get(name);
             if (crc == null) {
-                return Optional.of(new Unresolved(name, UnresolvedReason.MISSING_VERSION, ""));
+                return Optional.of(reports.unresolved(name, UnresolvedReason.MISSING_VERSION, Optional.empty(), 0));
             }
-            long kernelCrc = export.crc().getAsLong();
-            if (crc != kernelCrc) {
-                return Optional.of(new Unresolved(name, UnresolvedReason.CRC_MISMATCH, crcDetail(crc, kernelCrc)));
+            if (crc != export.crc().getAsLong()) {
+                return Optional.of(reports.unresolved(name, UnresolvedReason.CRC_MISMATCH, Optional.empty(), crc));
             }
         }
         if (!export.namespace().isEmpty() && !info.importedNamespaces().contains(export.namespace())) {
-            return Optional.of(new Unresolved(name, UnresolvedReason.NAMESPACE_NOT_IMPORTED,
-                    namespaceDetail(export.namespace())));
+            return Optional.of(reports.unresolved(name, UnresolvedReason.NAMESPACE_NOT_IMPORTED, Optional.empty(), 0));
         }
         return Optional.empty();
-    }
-
-    private static String addressDetail(long address) {
-        return "0x" + Long.toHexString(address) + " lies outside every allocated section of vmlinux";
-    }
-
-    private String providerDetail(String name) {
-        return kernel.exportingModule(name).map(m -> "exported by " + m).orElse("");
-    }
-
-    private static String licenseDetail(Optional<String> license) {
-        return "license " + license.map(l -> "'" + l + "'").orElse("missing");
-    }
-
-    private static String crcDetail(long moduleCrc, long kernelCrc) {
-        return String.format("module 0x%08x, kernel 0x%08x", moduleCrc, kernelCrc);
-    }
-
-    private static String namespaceDetail(String namespace) {
-        return "namespace " + namespace;
-    }
-
-    /**
-     * Turns what a native backend computed for a module into the same {@link Outcome} this
-     * reference would give: the same report text, and the native output bytes as the patch. For
-     * a module the native core found malformed, the message comes from this reference, which must
-     * agree that the module is malformed.
-     *
-     * @param path   how to name the module
-     * @param data   the module's bytes
-     * @param result what the native core returned
-     * @return the outcome
-     * @throws IllegalStateException if the native core and this reference disagree about a malformed module
-     */
-    public Outcome adopt(String path, byte[] data, NativeResult result) {
-        return switch (result.status()) {
-            case FAILED -> {
-                Outcome reference = preresolve(path, data);
-                if (reference.report().status() != ModuleStatus.FAILED) {
-                    throw new IllegalStateException(path + ": the native core rejects the module (" + result.message()
-                            + ") but the Java reference says " + reference.report().status());
-                }
-                yield reference;
-            }
-            case ALREADY_PRERESOLVED -> new Outcome(ModuleReport.notPatched(path, ModuleStatus.ALREADY_PRERESOLVED, ""),
-                    Optional.empty());
-            case REFUSED -> new Outcome(ModuleReport.notPatched(path, ModuleStatus.REFUSED, switch (result.refusal()) {
-                case SIGNED -> SIGNED;
-                case CLASS -> classMismatch(result.moduleClass());
-                case MACHINE -> machineMismatch(result.moduleMachine());
-                case VERMAGIC -> releaseMismatch(builtFor(KernelModule.parse(path, data)).orElseThrow());
-                case NONE -> throw new IllegalStateException(path + ": refused without a reason");
-            }), Optional.empty());
-            case PRERESOLVED -> {
-                List<Unresolved> unresolved = new ArrayList<>();
-                for (NativeResult.Symbol s : result.symbols()) {
-                    String name = s.name(data);
-                    switch (s.reason()) {
-                        case NOT_EXPORTED_BY_VMLINUX -> unresolved.add(new Unresolved(name, s.reason(), providerDetail(name)));
-                        case GPL_ONLY -> unresolved.add(new Unresolved(name, s.reason(), licenseDetail(result.license(data))));
-                        case CRC_MISMATCH -> unresolved.add(new Unresolved(name, s.reason(),
-                                crcDetail(s.moduleCrc(), kernel.find(name).orElseThrow().crc().orElseThrow())));
-                        case NAMESPACE_NOT_IMPORTED -> unresolved.add(new Unresolved(name, s.reason(),
-                                namespaceDetail(kernel.find(name).orElseThrow().namespace())));
-                        case NO_MODVERSIONS, MISSING_VERSION -> unresolved.add(new Unresolved(name, s.reason(), ""));
-                        case ADDRESS_OUTSIDE_VMLINUX -> unresolved.add(new Unresolved(name, s.reason(),
-                                addressDetail(kernel.find(name).orElseThrow().address())));
-                    }
-                }
-                int undefined = result.symbols().size() + result.preresolved();
-                ModuleReport report = new ModuleReport(path, ModuleStatus.PRERESOLVED, undefined, result.preresolved(),
-                        unresolved, "");
-                yield new Outcome(report, Optional.of(new ElfPatch(0, List.of(), result.output())));
-            }
-        };
     }
 }

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lkmpre.kernel.Vmlinux;
 import org.lkmpre.testing.Fixtures;
+import static org.lkmpre.testing.Outcomes.patched;
 
 /**
  * InPlacePatch reads every plain module a run sees, hostile ones included: it recognizes what a
@@ -25,7 +26,7 @@ class InPlacePatchTest {
 
     private static byte[] preresolved(byte[] original) throws Exception {
         Preresolver p = Preresolver.create(new Vmlinux(Fixtures.vmlinux()).read(), PreresolveOptions.DEFAULTS);
-        return p.preresolve("fx_good.ko", original).patch().orElseThrow().apply(original);
+        return patched(p.preresolve("fx_good.ko", original), original);
     }
 
     /** What a patch killed between steps 2 and 3 leaves: the original, then the finished module's tail. */

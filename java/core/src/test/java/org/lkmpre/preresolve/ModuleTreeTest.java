@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.lkmpre.kernel.Vmlinux;
 import org.lkmpre.testing.Fixtures;
+import static org.lkmpre.testing.Outcomes.patched;
 
 class ModuleTreeTest {
     @TempDir
@@ -33,7 +34,7 @@ class ModuleTreeTest {
             Files.copy(good, tmp.resolve("m" + i + ".ko"));
         }
         Preresolver java = Preresolver.create(new Vmlinux(Fixtures.vmlinux()).read(), PreresolveOptions.DEFAULTS);
-        byte[] after = java.preresolve("m.ko", before).patch().orElseThrow().apply(before);
+        byte[] after = patched(java.preresolve("m.ko", before), before);
         ModuleTree tree = ModuleTree.collect(List.of(tmp), Optional.empty());
 
         AtomicInteger progress = new AtomicInteger();

@@ -13,7 +13,7 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
 import org.lkmpre.InputFormatException;
-import org.lkmpre.preresolve.NativeLibrary;
+import org.lkmpre.internal.NativeLibrary;
 
 /**
  * The C core's functions, linked once per JVM: the library is loaded for good, and each

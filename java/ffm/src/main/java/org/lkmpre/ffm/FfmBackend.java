@@ -1,46 +1,48 @@
 package org.lkmpre.ffm;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static org.lkmpre.preresolve.NativeLibrary.ERROR_SIZE;
-import static org.lkmpre.preresolve.NativeLibrary.ERR_SPACE;
-import static org.lkmpre.preresolve.NativeLibrary.MODULE_RESULT_SIZE;
-import static org.lkmpre.preresolve.NativeLibrary.SYMBOL_RESULT_SIZE;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static org.lkmpre.internal.NativeLibrary.ERROR_SIZE;
+import static org.lkmpre.internal.NativeLibrary.ERR_SPACE;
+import static org.lkmpre.internal.NativeResult.MODULE_RESULT_SIZE;
+import static org.lkmpre.internal.NativeResult.SYMBOL_RESULT_SIZE;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
-import java.util.List;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.index.KernelIndex;
+import org.lkmpre.internal.NativeLibrary;
+import org.lkmpre.internal.NativeResult;
+import org.lkmpre.internal.ReportBuilder;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.preresolve.Backend;
-import org.lkmpre.preresolve.ModuleStatus;
-import org.lkmpre.preresolve.NativeLibrary;
-import org.lkmpre.preresolve.NativeResult;
 import org.lkmpre.preresolve.Outcome;
 import org.lkmpre.preresolve.Preresolver;
 
 /**
  * The C core through java.lang.foreign ({@link Core}'s handles): the index copied into
- * memory that lives as long as the backend, and one downcall per module with per-thread Java
- * arrays passed in place. {@code size_t} is {@code JAVA_LONG}: the library is built for LP64 Linux.
+ * an arena that this backend owns and {@link #close} frees, and one downcall per module with
+ * per-thread Java arrays passed in place. {@code size_t} is {@code JAVA_LONG}: the library is built for LP64 Linux.
  */
 final class FfmBackend implements Backend {
     private final Preresolver reference;
-    /** Owns the index and the handle: freed when this backend is unreachable, not before. */
-    private final Arena arena = Arena.ofAuto();
+    private final ReportBuilder reports;
+    /** Owns the index and the handle: freed by {@link #close}. */
+    private final Arena arena = Arena.ofShared();
     private final MemorySegment handle;
     private final int flags;
 
     FfmBackend(Preresolver reference) {
         this.reference = reference;
+        this.reports = new ReportBuilder(reference.kernel());
         MemorySegment handleMemory = arena.allocate(Core.indexHandleSize(), 8);
         MemorySegment ref = arena.allocate(ADDRESS);
         try {
             Core.openIndex(arena, KernelIndex.write(reference.kernel()), handleMemory, ref, "index");
         } catch (InputFormatException e) {
+            arena.close();
             throw new IllegalStateException("native core rejects the index Java wrote: " + e.reason(), e);
         }
         this.handle = ref.get(ADDRESS, 0);
@@ -93,31 +95,25 @@ final class FfmBackend implements Backend {
                 if (st != 0) {
                     throw new IllegalStateException(path + ": native core: " + Core.message(b.err));
                 }
-                return reference.adopt(path, data, decode(result, results, b.out, b.err));
+                ByteBuffer head = copy(result, MODULE_RESULT_SIZE);
+                ByteBuffer symbols = copy(results, (long) NativeResult.symbolResults(head) * SYMBOL_RESULT_SIZE);
+                byte[] out = b.out;
+                return reports.fromNative(reference, path, data, NativeResult.decode(head, symbols,
+                        n -> Arrays.copyOf(out, n), () -> Core.message(b.err)));
             }
         } catch (Throwable t) {
             throw Core.rethrow(t);
         }
     }
 
-    private static NativeResult decode(MemorySegment result, MemorySegment results, byte[] out, byte[] errBytes) {
-        ModuleStatus status = NativeResult.status(result.get(JAVA_INT, 0));
-        int undefined = result.get(JAVA_INT, 8);
-        List<NativeResult.Symbol> left = new ArrayList<>();
-        if (status == ModuleStatus.PRERESOLVED) {
-            for (int i = 0; i < undefined; i++) {
-                long at = i * SYMBOL_RESULT_SIZE;
-                int reason = results.get(JAVA_INT, at + 8);
-                if (reason != 0) {
-                    left.add(new NativeResult.Symbol(results.get(JAVA_INT, at + 4), NativeResult.reason(reason),
-                            results.get(JAVA_LONG, at + 16)));
-                }
-            }
-        }
-        byte[] bytes = status == ModuleStatus.PRERESOLVED ? java.util.Arrays.copyOf(out, (int) result.get(JAVA_LONG, 32))
-                : new byte[0];
-        return new NativeResult(status, NativeResult.Refusal.values()[result.get(JAVA_INT, 4)], result.get(JAVA_INT, 16),
-                result.get(JAVA_INT, 20), result.get(JAVA_INT, 12), result.get(JAVA_INT, 24), result.get(JAVA_INT, 28),
-                left, bytes, status == ModuleStatus.FAILED ? Core.message(errBytes) : "");
+    /** @return a copy of the first {@code size} bytes of a Java array the core wrote a struct into, for decoding */
+    private static ByteBuffer copy(MemorySegment written, long size) {
+        return NativeResult.nativeOrder(written.asSlice(0, size).toArray(JAVA_BYTE));
+    }
+
+    /** Frees the index copy and its handle; calls in flight on other threads make this throw. */
+    @Override
+    public void close() {
+        arena.close();
     }
 }

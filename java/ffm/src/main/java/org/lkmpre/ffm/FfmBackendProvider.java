@@ -5,11 +5,15 @@ import org.lkmpre.index.Resolver;
 import org.lkmpre.index.TableSet;
 import org.lkmpre.preresolve.Backend;
 import org.lkmpre.preresolve.BackendProvider;
-import org.lkmpre.preresolve.NativeLibrary;
+import org.lkmpre.internal.NativeLibrary;
 import org.lkmpre.preresolve.Preresolver;
+import org.lkmpre.simulate.ResolverProvider;
 
-/** Provides the FFM binding (java.lang.foreign), the first choice where the JDK has it. */
-public final class FfmBackendProvider implements BackendProvider {
+/**
+ * Provides the FFM binding (java.lang.foreign), the first choice where the JDK has it: the
+ * preresolve backend, and the loader simulator's resolver (two services, one availability).
+ */
+public final class FfmBackendProvider implements BackendProvider, ResolverProvider {
     @Override
     public String name() {
         return "ffm";
@@ -28,7 +32,8 @@ public final class FfmBackendProvider implements BackendProvider {
         }
         Module self = FfmBackendProvider.class.getModule();
         return self.isNativeAccessEnabled() ? Optional.empty()
-                : Optional.of("native access is not enabled: run java with --enable-native-access=ALL-UNNAMED");
+                : Optional.of("native access is not enabled: run java with --enable-native-access=ALL-UNNAMED"
+                        + " (class path) or --enable-native-access=org.lkmpre.ffm (module path)");
     }
 
     @Override
@@ -37,7 +42,7 @@ public final class FfmBackendProvider implements BackendProvider {
     }
 
     @Override
-    public Resolver resolver(TableSet tables) {
+    public Resolver open(TableSet tables) {
         return new FfmResolver(tables);
     }
 }

@@ -11,7 +11,7 @@ import org.lkmpre.index.Queries;
 import org.lkmpre.index.Resolver;
 import org.lkmpre.index.Strategy;
 import org.lkmpre.index.TableSet;
-import org.lkmpre.preresolve.NativeLibrary;
+import org.lkmpre.internal.NativeLibrary;
 
 /**
  * {@code lkmpre_resolve} through java.lang.foreign: tables, their scope and the names built once in an arena;

@@ -7,7 +7,7 @@ import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.NativeLongByReference;
 import org.lkmpre.InputFormatException;
-import org.lkmpre.preresolve.NativeLibrary;
+import org.lkmpre.internal.NativeLibrary;
 
 /**
  * The C core's functions as JNA maps them ({@code size_t} is {@code NativeLong} on Linux), the

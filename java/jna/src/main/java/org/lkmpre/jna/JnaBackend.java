@@ -1,33 +1,36 @@
 package org.lkmpre.jna;
 
+import static org.lkmpre.internal.NativeLibrary.ERROR_SIZE;
+import static org.lkmpre.internal.NativeLibrary.ERR_SPACE;
+import static org.lkmpre.internal.NativeResult.MODULE_RESULT_SIZE;
+import static org.lkmpre.internal.NativeResult.SYMBOL_RESULT_SIZE;
+
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.NativeLongByReference;
-import java.util.ArrayList;
-import java.util.List;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.index.KernelIndex;
 import org.lkmpre.kernel.KernelSymbols;
+import org.lkmpre.internal.NativeLibrary;
+import org.lkmpre.internal.NativeResult;
+import org.lkmpre.internal.ReportBuilder;
 import org.lkmpre.preresolve.Backend;
-import org.lkmpre.preresolve.ModuleStatus;
-import static org.lkmpre.preresolve.NativeLibrary.ERROR_SIZE;
-import static org.lkmpre.preresolve.NativeLibrary.ERR_SPACE;
-import static org.lkmpre.preresolve.NativeLibrary.MODULE_RESULT_SIZE;
-import static org.lkmpre.preresolve.NativeLibrary.SYMBOL_RESULT_SIZE;
-
-import org.lkmpre.preresolve.NativeLibrary;
-import org.lkmpre.preresolve.NativeResult;
 import org.lkmpre.preresolve.Outcome;
 import org.lkmpre.preresolve.Preresolver;
 
 /**
  * The C core through JNA: the index is copied to native memory once; each module is one
- * downcall, with its bytes, output and results in native buffers for that call.
+ * downcall, with its bytes, output and results in native buffers for that call. The native
+ * memory is freed by the garbage collector ({@link #close} does nothing: JNA memory freed while
+ * another thread still used the index would be read after its release).
  */
 final class JnaBackend implements Backend {
     private final Preresolver reference;
+    private final ReportBuilder reports;
     /** The native copy of the index: the handle points into it. */
     private final Memory index;
     private final Memory handleMemory;
@@ -36,6 +39,7 @@ final class JnaBackend implements Backend {
 
     JnaBackend(Preresolver reference) {
         this.reference = reference;
+        this.reports = new ReportBuilder(reference.kernel());
         this.handleMemory = new Memory(Core.indexHandleSize());
         Memory ref = new Memory(Native.POINTER_SIZE);
         try {
@@ -83,26 +87,14 @@ final class JnaBackend implements Backend {
             if (st != 0) {
                 throw new IllegalStateException(path + ": native core: " + err.getString(0, "ISO-8859-1"));
             }
-            return reference.adopt(path, data, decode(result, results, out, err));
+            NativeResult r = NativeResult.decode(view(result), view(results), n -> out.getByteArray(0, n),
+                    () -> err.getString(0, "ISO-8859-1"));
+            return reports.fromNative(reference, path, data, r);
         }
     }
 
-    private static NativeResult decode(Memory result, Memory results, Memory out, Memory err) {
-        ModuleStatus status = NativeResult.status(result.getInt(0));
-        int undefined = result.getInt(8);
-        List<NativeResult.Symbol> left = new ArrayList<>();
-        if (status == ModuleStatus.PRERESOLVED) {
-            for (int i = 0; i < undefined; i++) {
-                long at = (long) i * SYMBOL_RESULT_SIZE;
-                int reason = results.getInt(at + 8);
-                if (reason != 0) {
-                    left.add(new NativeResult.Symbol(results.getInt(at + 4), NativeResult.reason(reason), results.getLong(at + 16)));
-                }
-            }
-        }
-        byte[] bytes = status == ModuleStatus.PRERESOLVED ? out.getByteArray(0, (int) result.getLong(32)) : new byte[0];
-        return new NativeResult(status, NativeResult.Refusal.values()[result.getInt(4)], result.getInt(16), result.getInt(20),
-                result.getInt(12), result.getInt(24), result.getInt(28), left, bytes,
-                status == ModuleStatus.FAILED ? err.getString(0, "ISO-8859-1") : "");
+    /** @return a view of native memory the core wrote a struct into, in the core's byte order */
+    private static ByteBuffer view(Memory written) {
+        return written.getByteBuffer(0, written.size()).order(ByteOrder.nativeOrder());
     }
 }

@@ -5,11 +5,15 @@ import org.lkmpre.index.Resolver;
 import org.lkmpre.index.TableSet;
 import org.lkmpre.preresolve.Backend;
 import org.lkmpre.preresolve.BackendProvider;
-import org.lkmpre.preresolve.NativeLibrary;
+import org.lkmpre.internal.NativeLibrary;
 import org.lkmpre.preresolve.Preresolver;
+import org.lkmpre.simulate.ResolverProvider;
 
-/** Provides the JNA binding: runs on JDK 17 and later wherever the native library is. */
-public final class JnaBackendProvider implements BackendProvider {
+/**
+ * Provides the JNA binding, which runs on JDK 17 and later wherever the native library is: the
+ * preresolve backend, and the loader simulator's resolver.
+ */
+public final class JnaBackendProvider implements BackendProvider, ResolverProvider {
     @Override
     public String name() {
         return "jna";
@@ -31,7 +35,7 @@ public final class JnaBackendProvider implements BackendProvider {
     }
 
     @Override
-    public Resolver resolver(TableSet tables) {
+    public Resolver open(TableSet tables) {
         return new JnaResolver(tables);
     }
 }

@@ -12,7 +12,7 @@ import org.lkmpre.index.Queries;
 import org.lkmpre.index.Resolver;
 import org.lkmpre.index.Strategy;
 import org.lkmpre.index.TableSet;
-import org.lkmpre.preresolve.NativeLibrary;
+import org.lkmpre.internal.NativeLibrary;
 
 /**
  * {@code lkmpre_resolve} through JNA: tables and names copied once to native memory; each batch

@@ -9,16 +9,19 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.lkmpre.internal.NativeLibrary;
+import org.lkmpre.internal.NativeResult;
+import org.lkmpre.internal.ReportBuilder;
 import org.lkmpre.preresolve.ModuleStatus;
-import org.lkmpre.preresolve.NativeLibrary;
-import org.lkmpre.preresolve.NativeResult;
 import org.lkmpre.preresolve.Outcome;
 import org.lkmpre.preresolve.Preresolver;
 
 /**
  * The C core built for one cross target (toolchains/NAME.mk) and run under its emulator:
  * {@code native/build/NAME/lkmpre-target}, fed batches of modules, its printed results read
- * back into the same {@link Outcome}s the reference produces.
+ * back into the same {@link Outcome}s the reference produces (the codes mapped by
+ * {@link NativeResult}, the text written by {@link ReportBuilder}, as for the host bindings).
+ * A test helper: the shipped CLI runs only the host's backends.
  *
  * @param name     the target ("sh4", "arm", "x86_64")
  * @param driver   the target's driver binary
@@ -93,6 +96,7 @@ record TargetDriver(String name, Path driver, String emulator) {
     List<Outcome> preresolve(Preresolver reference, Path index, List<String> names, List<Path> modules, Path work)
             throws IOException, InterruptedException {
         List<Outcome> out = new ArrayList<>();
+        ReportBuilder reports = new ReportBuilder(reference.kernel());
         String flags = String.valueOf(NativeLibrary.flags(reference.options()));
         for (int start = 0; start < modules.size(); start += BATCH) {
             List<Path> batch = modules.subList(start, Math.min(modules.size(), start + BATCH));
@@ -120,10 +124,10 @@ record TargetDriver(String name, Path driver, String emulator) {
                     }
                 }
                 byte[] bytes = status == ModuleStatus.PRERESOLVED ? Files.readAllBytes(dir.resolve(i + ".ko")) : new byte[0];
-                NativeResult r = new NativeResult(status, NativeResult.Refusal.values()[Integer.parseInt(m[3])],
+                NativeResult r = new NativeResult(status, NativeResult.refusal(Integer.parseInt(m[3])),
                         Integer.parseInt(m[4]), Integer.parseInt(m[5]), Integer.parseInt(m[7]), Integer.parseInt(m[8]),
                         Integer.parseInt(m[9]), left, bytes, message);
-                out.add(reference.adopt(names.get(start + i), Files.readAllBytes(batch.get(i)), r));
+                out.add(reports.fromNative(reference, names.get(start + i), Files.readAllBytes(batch.get(i)), r));
             }
         }
         return out;

@@ -1,4 +1,4 @@
-package org.lkmpre.preresolve;
+package org.lkmpre.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

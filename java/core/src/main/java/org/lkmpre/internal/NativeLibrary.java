@@ -1,4 +1,4 @@
-package org.lkmpre.preresolve;
+package org.lkmpre.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
+import org.lkmpre.preresolve.PreresolveOptions;
 
 /**
  * Where the C core's shared library ({@code liblkmpre.so}) is: the system property
@@ -30,10 +31,6 @@ public final class NativeLibrary {
     public static final int ERR_SPACE = -3;
     /** {@code sizeof(lkmpre_error)}. */
     public static final int ERROR_SIZE = 200;
-    /** {@code sizeof(lkmpre_symbol_result)} on LP64 and ILP32 alike. */
-    public static final int SYMBOL_RESULT_SIZE = 24;
-    /** {@code sizeof(lkmpre_module_result)}. */
-    public static final int MODULE_RESULT_SIZE = 40;
     private static final String FILE = "liblkmpre.so";
 
     private NativeLibrary() {
