@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.elf.ElfFile;
+import org.lkmpre.elf.ElfLayout;
 import org.lkmpre.elf.Section;
 import org.lkmpre.elf.Symbol;
 import org.lkmpre.module.KernelModule;
@@ -105,20 +106,19 @@ public record ModuleFacts(String path, String name, List<String> depends, List<S
 
     /** Relocations in {@code rel} whose symbol lies in an init section. */
     private static int initReferences(ElfFile elf, Section rel, List<Symbol> symbols, List<Section> sections) {
-        int word = elf.wordSize();
-        int entsize = (rel.type() == SHT_RELA ? 3 : 2) * word;
+        ElfLayout l = elf.layout();
+        int entsize = rel.type() == SHT_RELA ? l.relaEntsize() : l.relEntsize();
         if (rel.size() % entsize != 0) {
             throw new InputFormatException(elf.file(), "relocation section " + rel.name() + " size " + rel.size()
                     + " is not a multiple of " + entsize);
         }
         int count = 0;
         for (long at = rel.offset(); at < rel.offset() + rel.size(); at += entsize) {
-            long info = elf.word(at + word);
-            long sym = word == 8 ? info >>> 32 : info >>> 8;
+            int sym = l.relSymbol(elf.word(at + l.rInfo())); // negative past 2^31: no such symbol either
             if (sym <= 0 || sym >= symbols.size()) {
                 continue;
             }
-            int shndx = symbols.get((int) sym).shndx();
+            int shndx = symbols.get(sym).shndx();
             if (shndx > 0 && shndx < sections.size() && isInit(sections.get(shndx))) {
                 count++;
             }
