@@ -1,16 +1,14 @@
 /* Preresolves one module: the checks of the kernel's resolve_symbol(), then the patched bytes.
    Mirrors org.lkmpre.preresolve.Preresolver and org.lkmpre.elf.ElfPatch byte for byte. */
 #include "index.h"
+#include "undo.h"
 
 static const char SIG_MAGIC[] = "~Module signature appended~\n";
 #define SIG_MAGIC_LEN 28u
 #define SIG_INFO_SIZE 12u
 #define MODVERSION_SIZE 64u
 static const char MARK[] = ".preresolved";
-/* The undo record lkmpre unpreresolve reads (java/.../module/UndoRecord.java). */
-static const char UNDO[] = ".lkmpre.undo";
-#define UNDO_HEADER 40u
-#define UNDO_ENTRY 16u
+static const char UNDO[] = LK_UNDO_SECTION;
 
 typedef struct module {
     lk_elf e;
@@ -102,13 +100,7 @@ static lkmpre_status parse(module *m, const uint8_t *data, size_t len, uint64_t 
     if (m->e.type != ET_REL)
         return lk_fail(err, LKMPRE_ERR_FORMAT, "is not a relocatable object (e_type %u), so not a module",
                        (uint64_t)m->e.type);
-    int has_symtab = 0;
-    for (uint32_t i = 0; i < m->e.shnum && !has_symtab; i++) {
-        has_symtab = lk_elf_section_u32(&m->e, i, 4) == SHT_SYMTAB;
-        if (has_symtab)
-            lk_elf_section(&m->e, i, &m->symtab);
-    }
-    if (!has_symtab)
+    if (lk_elf_find_type(&m->e, SHT_SYMTAB, &m->symtab))
         return lk_fail(err, LKMPRE_ERR_FORMAT, "has no symbol table");
     m->has_modinfo = lk_elf_find(&m->e, ".modinfo", &m->modinfo) == 0 && m->modinfo.type != SHT_NOBITS;
     m->has_versions = lk_elf_find(&m->e, "__versions", &m->versions) == 0;
@@ -128,7 +120,7 @@ static lkmpre_status parse(module *m, const uint8_t *data, size_t len, uint64_t 
 
 /* Symbol table checks of ElfFile.undefinedSymbols, before any entry is read. */
 static lkmpre_status check_symtab(module *m, lkmpre_error *err) {
-    unsigned entsize = m->e.is64 ? 24 : 16;
+    unsigned entsize = m->e.l->sym_entsize;
     if (m->symtab.entsize != entsize)
         return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol table entry size %u, expected %u", m->symtab.entsize,
                        (uint64_t)entsize);
@@ -146,12 +138,12 @@ static lkmpre_status check_symtab(module *m, lkmpre_error *err) {
 
 /* The next undefined reference at or after *i: 1 with its name, 0 at the end, <0 malformed. */
 static int next_undefined(const module *m, uint64_t *i, const uint8_t **name, size_t *len, lkmpre_error *err) {
-    unsigned entsize = m->e.is64 ? 24 : 16;
+    unsigned entsize = m->e.l->sym_entsize, st_shndx = m->e.l->st_shndx, st_name = m->e.l->st_name;
     uint64_t count = m->symtab.size / entsize;
     for (; *i < count; (*i)++) {
         /* lk_elf_open checked that the table lies in the image. */
         const uint8_t *sym = m->e.data + m->symtab.offset + *i * entsize;
-        uint64_t shndx = lk_load(sym + (m->e.is64 ? 6 : 14), 2, m->e.msb), off = lk_load(sym, 4, m->e.msb);
+        uint64_t shndx = lk_load(sym + st_shndx, 2, m->e.msb), off = lk_load(sym + st_name, 4, m->e.msb);
         if (*i == 0 || shndx != SHN_UNDEF || off == 0)
             continue;
         if (off >= m->strtab.size)
@@ -276,13 +268,13 @@ lkmpre_status lkmpre_preresolve(const lkmpre_index *x, const uint8_t *data, size
         undefined++;
     if (got < 0)
         return failed(r);
-    /* Output: the image, the grown name table, the undo record (UndoRecord.java), padding, the
+    /* Output: the image, the grown name table, the undo record (undo.h), padding, the
        grown header table. The record's size depends on how many symbols resolve, so decide
        every symbol first (into results), then size and write. */
     unsigned w = lk_word(&m.e), shentsize = m.e.shentsize;
     size_t names_at = m.image_len, names_len = (size_t)m.e.shstrtab.size + sizeof MARK + sizeof UNDO;
     uint32_t count = m.e.shnum + 2;
-    size_t bound = (names_at + names_len + UNDO_HEADER + UNDO_ENTRY * undefined + w - 1) / w * w +
+    size_t bound = (names_at + names_len + LK_UNDO_HEADER + LK_UNDO_ENTRY * undefined + w - 1) / w * w +
                    (size_t)count * shentsize;
     *out_needed = bound;
     *results_needed = undefined;
@@ -302,7 +294,7 @@ lkmpre_status lkmpre_preresolve(const lkmpre_index *x, const uint8_t *data, size
         r->preresolved += s->reason == LKMPRE_RESOLVED;
     }
     r->undefined = (uint32_t)undefined;
-    size_t undo_len = UNDO_HEADER + UNDO_ENTRY * (size_t)r->preresolved;
+    size_t undo_len = lk_undo_size(r->preresolved);
     size_t sh_at = (names_at + names_len + undo_len + w - 1) / w * w;
     size_t total = sh_at + (size_t)count * shentsize;
     *out_needed = total;
@@ -312,35 +304,23 @@ lkmpre_status lkmpre_preresolve(const lkmpre_index *x, const uint8_t *data, size
     if (!(flags & LKMPRE_OUT_SPARSE))
         lk_copy(out, data, m.image_len);
     uint8_t *undo = out + names_at + names_len;
-    lk_zero(undo, undo_len);
-    lk_copy(undo, "LKMPUNDO", 8);
-    lk_store(undo + 8, 4, 0, 1);
-    lk_store(undo + 12, 4, 0, r->preresolved);
-    lk_store(undo + 16, 8, 0, m.image_len);
-    lk_store(undo + 24, 8, 0, m.e.shoff);
-    lk_store(undo + 32, 4, 0, m.e.shnum);
-    uint8_t *entry = undo + UNDO_HEADER;
-    unsigned entsize = m.e.is64 ? 24 : 16;
+    lk_undo record = {.count = r->preresolved, .shnum = m.e.shnum, .image_len = m.image_len, .shoff = m.e.shoff};
+    lk_undo_write(undo, &record);
+    const lk_layout *l = m.e.l;
+    unsigned entsize = l->sym_entsize, st_value = l->st_value, st_shndx = l->st_shndx;
+    int msb = m.e.msb;
+    uint32_t saved_n = 0;
     for (size_t j = 0; j < undefined; j++) {
         if (results[j].reason != LKMPRE_RESOLVED)
             continue;
         uint64_t at = m.symtab.offset + (uint64_t)results[j].symbol * entsize;
         const uint8_t *old = data + at;
         uint8_t *sym = out + at;
-        uint64_t address = lk_entry_address(x, results[j].entry);
-        lk_store(entry, 4, 0, results[j].symbol);
-        if (m.e.is64) {
-            lk_store(entry + 4, 2, 0, lk_load(old + 6, 2, m.e.msb));
-            lk_store(entry + 8, 8, 0, lk_load(old + 8, 8, m.e.msb));
-            lk_store(sym + 6, 2, m.e.msb, SHN_ABS);
-            lk_store(sym + 8, 8, m.e.msb, address);
-        } else {
-            lk_store(entry + 4, 2, 0, lk_load(old + 14, 2, m.e.msb));
-            lk_store(entry + 8, 8, 0, lk_load(old + 4, 4, m.e.msb));
-            lk_store(sym + 4, 4, m.e.msb, address);
-            lk_store(sym + 14, 2, m.e.msb, SHN_ABS);
-        }
-        entry += UNDO_ENTRY;
+        lk_undo_entry saved = {results[j].symbol, (uint16_t)lk_load(old + st_shndx, 2, msb),
+                               lk_load(old + st_value, w, msb)};
+        lk_undo_write_entry(undo, saved_n++, &saved);
+        lk_store(sym + st_value, w, msb, lk_entry_address(x, results[j].entry));
+        lk_store(sym + st_shndx, 2, msb, SHN_ABS);
     }
 
     uint8_t *names = out + names_at;
@@ -354,16 +334,16 @@ lkmpre_status lkmpre_preresolve(const lkmpre_index *x, const uint8_t *data, size
     for (unsigned n = 0; n < 2; n++) {
         uint8_t *h = sh + (size_t)(m.e.shnum + n) * shentsize;
         lk_zero(h, shentsize);
-        lk_store(h, 4, m.e.msb, m.e.shstrtab.size + (n ? sizeof MARK : 0));
-        lk_store(h + 4, 4, m.e.msb, SHT_PROGBITS);
-        lk_store(h + (m.e.is64 ? 24 : 16), w, m.e.msb, names_at + names_len);
-        lk_store(h + (m.e.is64 ? 32 : 20), w, m.e.msb, n ? undo_len : 0);
-        lk_store(h + (m.e.is64 ? 48 : 32), w, m.e.msb, 1);
+        lk_store(h + l->sh_name, 4, msb, m.e.shstrtab.size + (n ? sizeof MARK : 0));
+        lk_store(h + l->sh_type, 4, msb, SHT_PROGBITS);
+        lk_store(h + l->sh_offset, w, msb, names_at + names_len);
+        lk_store(h + l->sh_size, w, msb, n ? undo_len : 0);
+        lk_store(h + l->sh_addralign, w, msb, 1);
     }
-    lk_store(strhdr + (m.e.is64 ? 24 : 16), w, m.e.msb, names_at);
-    lk_store(strhdr + (m.e.is64 ? 32 : 20), w, m.e.msb, names_len);
-    lk_store(out + (m.e.is64 ? 40 : 32), w, m.e.msb, sh_at);
-    lk_store(out + (m.e.is64 ? 60 : 48), 2, m.e.msb, count);
+    lk_store(strhdr + l->sh_offset, w, msb, names_at);
+    lk_store(strhdr + l->sh_size, w, msb, names_len);
+    lk_store(out + l->e_shoff, w, msb, sh_at);
+    lk_store(out + l->e_shnum, 2, msb, count);
     r->out_len = total;
     r->status = LKMPRE_MODULE_PRERESOLVED;
     return LKMPRE_OK;
