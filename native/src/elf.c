@@ -78,11 +78,14 @@ const lk_layout *lk_layout_of(unsigned c) {
     return c == 1 ? &ELF32 : c == 2 ? &ELF64 : 0;
 }
 
+/* Words of one range of the overlap check (below). */
+#define RANGE 3u
+
 size_t lk_elf_scratch_words(const uint8_t *data, size_t len) {
     const lk_layout *l = len >= 64 ? lk_layout_of(data[4]) : 0;
     if (!l)
         return 4;
-    return 2 * (lk_load(data + l->e_shnum, 2, data[5] == 2) + 2);
+    return RANGE * (lk_load(data + l->e_shnum, 2, data[5] == 2) + 2);
 }
 
 /* w is the class width as a constant (the callers' two calls), so each load is one machine load. */
@@ -145,36 +148,61 @@ int lk_elf_find_type(const lk_elf *e, uint32_t type, lk_shdr *s) {
     return -1;
 }
 
-/* Heap sort of (start, end) pairs by start, then end: no allocation, O(n log n). */
-static int pair_less(const uint64_t *p, size_t a, size_t b) {
-    return p[2 * a] < p[2 * b] || (p[2 * a] == p[2 * b] && p[2 * a + 1] < p[2 * b + 1]);
+/* The overlap check's ranges: (start, end, what) triples, what 0 for the ELF header, 1 for the
+   section header table, i + 2 for section i. Sorted by start, then end, then what: the order of
+   the Java reference's stable sort over ranges added in that order, so both name the same pair. */
+
+static int range_less(const uint64_t *p, size_t a, size_t b) {
+    const uint64_t *x = p + RANGE * a, *y = p + RANGE * b;
+    return x[0] != y[0] ? x[0] < y[0] : x[1] != y[1] ? x[1] < y[1] : x[2] < y[2];
 }
 
-static void pair_swap(uint64_t *p, size_t a, size_t b) {
-    uint64_t s = p[2 * a], t = p[2 * a + 1];
-    p[2 * a] = p[2 * b];
-    p[2 * a + 1] = p[2 * b + 1];
-    p[2 * b] = s;
-    p[2 * b + 1] = t;
+static void range_swap(uint64_t *p, size_t a, size_t b) {
+    for (unsigned k = 0; k < RANGE; k++) {
+        uint64_t t = p[RANGE * a + k];
+        p[RANGE * a + k] = p[RANGE * b + k];
+        p[RANGE * b + k] = t;
+    }
 }
 
 static void sift(uint64_t *p, size_t root, size_t n) {
     for (size_t child; (child = 2 * root + 1) < n; root = child) {
-        if (child + 1 < n && pair_less(p, child, child + 1))
+        if (child + 1 < n && range_less(p, child, child + 1))
             child++;
-        if (!pair_less(p, root, child))
+        if (!range_less(p, root, child))
             return;
-        pair_swap(p, root, child);
+        range_swap(p, root, child);
     }
 }
 
-static void sort_pairs(uint64_t *p, size_t n) {
+/* Heap sort: no allocation, O(n log n) for hostile section counts. */
+static void sort_ranges(uint64_t *p, size_t n) {
     for (size_t i = n / 2; i-- > 0;)
         sift(p, i, n);
     for (size_t end = n; end-- > 1;) {
-        pair_swap(p, 0, end);
+        range_swap(p, 0, end);
         sift(p, 0, end);
     }
+}
+
+/* The overlap of ranges a and b (their `what`), named as the Java reference names it. */
+static lkmpre_status overlap(const lk_elf *e, uint64_t a, uint64_t b, lkmpre_error *err) {
+    static const char *const headers[] = {"the ELF header", "the section header table"};
+    lk_shdr s, t;
+    if (a >= 2)
+        lk_elf_section(e, (uint32_t)(a - 2), &s);
+    if (b >= 2)
+        lk_elf_section(e, (uint32_t)(b - 2), &t);
+    if (a >= 2 && b >= 2)
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "section %u (%s) overlaps section %u (%s)", a - 2,
+                       lk_elf_section_name(e, &s), b - 2, lk_elf_section_name(e, &t));
+    if (a >= 2)
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "section %u (%s) overlaps %s", a - 2, lk_elf_section_name(e, &s),
+                       headers[b]);
+    if (b >= 2)
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "%s overlaps section %u (%s)", headers[a], b - 2,
+                       lk_elf_section_name(e, &t));
+    return lk_fail(err, LKMPRE_ERR_FORMAT, "%s overlaps %s", headers[a], headers[b]);
 }
 
 lkmpre_status lk_elf_open(lk_elf *e, const uint8_t *data, size_t len, uint64_t *scratch, size_t scratch_words,
@@ -185,17 +213,18 @@ lkmpre_status lk_elf_open(lk_elf *e, const uint8_t *data, size_t len, uint64_t *
     if (len < 16 || data[0] != 0x7f || data[1] != 'E' || data[2] != 'L' || data[3] != 'F')
         return lk_fail(err, LKMPRE_ERR_FORMAT, "not an ELF file (bad magic)");
     if (data[4] != 1 && data[4] != 2)
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "unknown ELF class %u", (uint64_t)data[4]);
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "unknown ELF class %d", (int64_t)(int8_t)data[4]);
     if (data[5] != 1 && data[5] != 2)
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "unknown ELF data encoding %u", (uint64_t)data[5]);
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "unknown ELF data encoding %d", (int64_t)(int8_t)data[5]);
     if (data[6] != 1)
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "unknown ELF version %u", (uint64_t)data[6]);
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "unknown ELF version %d", (int64_t)(int8_t)data[6]);
     const lk_layout *l = e->l = lk_layout_of(data[4]);
     e->is64 = l->word == 8;
     e->msb = data[5] == 2;
     e->ehsize = l->ehsize;
     if (!lk_in(e, 0, e->ehsize))
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "ELF header lies outside the file");
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "ELF header at offset 0 (size %u) lies outside the file (%u bytes)",
+                       (uint64_t)e->ehsize, (uint64_t)len);
     uint64_t v;
     (void)lk_get(e, l->e_type, 2, &v), e->type = (uint32_t)v;
     (void)lk_get(e, l->e_machine, 2, &v), e->machine = (uint32_t)v;
@@ -207,23 +236,29 @@ lkmpre_status lk_elf_open(lk_elf *e, const uint8_t *data, size_t len, uint64_t *
         return lk_fail(err, LKMPRE_ERR_FORMAT, e->shoff ? "extended section numbering is not supported"
                                                         : "no section header table");
     if (e->shentsize != l->shentsize)
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "section header size %u", (uint64_t)e->shentsize);
-    if (e->shoff < e->ehsize)
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "section header table overlaps the ELF header");
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "section header size %u, expected %u", (uint64_t)e->shentsize,
+                       (uint64_t)l->shentsize);
+    if ((int64_t)e->shoff < (int64_t)e->ehsize) /* signed, as Java's long: an offset from 2^63 on is below */
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "section header table at offset %d overlaps the ELF header",
+                       (int64_t)e->shoff);
     if (!lk_in(e, e->shoff, (uint64_t)e->shnum * e->shentsize))
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "section header table lies outside the file");
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "section header table at offset %u (size %u) lies outside the file (%u bytes)",
+                       e->shoff, (uint64_t)e->shnum * e->shentsize, (uint64_t)len);
     if (e->shstrndx == 0 || e->shstrndx >= e->shnum)
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "section name table index %u out of range", (uint64_t)e->shstrndx);
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "section name table index %u out of range (%u sections)",
+                       (uint64_t)e->shstrndx, (uint64_t)e->shnum);
     lk_elf_section(e, e->shstrndx, &e->shstrtab);
     if (e->shstrtab.type != SHT_STRTAB)
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "section name table is not SHT_STRTAB");
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "section name table (section %u) is not SHT_STRTAB", (uint64_t)e->shstrndx);
     if (!lk_in(e, e->shstrtab.offset, e->shstrtab.size))
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "section name table lies outside the file");
-    if (scratch_words < 2 * ((size_t)e->shnum + 2))
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "section name table at offset %d (size %d) lies outside the file (%u bytes)",
+                       (int64_t)e->shstrtab.offset, (int64_t)e->shstrtab.size, (uint64_t)len);
+    if (scratch_words < RANGE * ((size_t)e->shnum + 2))
         return lk_fail(err, LKMPRE_ERR_ARG, "scratch too small for %u sections", (uint64_t)e->shnum);
     size_t n = 0;
-    scratch[2 * n] = 0, scratch[2 * n + 1] = e->ehsize, n++;
-    scratch[2 * n] = e->shoff, scratch[2 * n + 1] = e->shoff + (uint64_t)e->shnum * e->shentsize, n++;
+    uint64_t *r = scratch;
+    r[0] = 0, r[1] = e->ehsize, r[2] = 0, r += RANGE, n++;
+    r[0] = e->shoff, r[1] = e->shoff + (uint64_t)e->shnum * e->shentsize, r[2] = 1, r += RANGE, n++;
     const uint8_t *names = data + e->shstrtab.offset;
     /* A table that ends in NUL terminates every name in it: then no name needs the walk. */
     int terminated = e->shstrtab.size && names[e->shstrtab.size - 1] == 0;
@@ -231,23 +266,26 @@ lkmpre_status lk_elf_open(lk_elf *e, const uint8_t *data, size_t len, uint64_t *
         lk_shdr s;
         lk_elf_section(e, i, &s);
         if (s.name >= e->shstrtab.size)
-            return lk_fail(err, LKMPRE_ERR_FORMAT, "section %u name offset outside the section name table", (uint64_t)i);
+            return lk_fail(err, LKMPRE_ERR_FORMAT, "section %u name offset %u outside the section name table",
+                           (uint64_t)i, (uint64_t)s.name);
         if (!terminated &&
             lk_strnlen((const char *)names + s.name, e->shstrtab.size - s.name) == e->shstrtab.size - s.name)
-            return lk_fail(err, LKMPRE_ERR_FORMAT, "name of section %u is not NUL-terminated", (uint64_t)i);
+            return lk_fail(err, LKMPRE_ERR_FORMAT, "name of section %u at offset %d is not NUL-terminated", (uint64_t)i,
+                           (int64_t)(e->shstrtab.offset + s.name));
         if (s.type != SHT_NOBITS && !lk_in(e, s.offset, s.size))
-            return lk_fail(err, LKMPRE_ERR_FORMAT, "section %u lies outside the file", (uint64_t)i);
-        if (s.type != SHT_NOBITS && s.size > 0) {
-            scratch[2 * n] = s.offset, scratch[2 * n + 1] = s.offset + s.size, n++;
-        }
+            return lk_fail(err, LKMPRE_ERR_FORMAT, "section %u (%s) at offset %d (size %d) lies outside the file (%u bytes)",
+                           (uint64_t)i, lk_elf_section_name(e, &s), (int64_t)s.offset, (int64_t)s.size, (uint64_t)len);
+        if (s.type != SHT_NOBITS && s.size > 0)
+            r[0] = s.offset, r[1] = s.offset + s.size, r[2] = (uint64_t)i + 2, r += RANGE, n++;
     }
-    sort_pairs(scratch, n);
-    uint64_t end = scratch[1];
+    sort_ranges(scratch, n);
+    const uint64_t *prev = scratch;
     for (size_t i = 1; i < n; i++) {
-        if (scratch[2 * i] < end)
-            return lk_fail(err, LKMPRE_ERR_FORMAT, "sections overlap at offset %u", scratch[2 * i]);
-        if (scratch[2 * i + 1] > end)
-            end = scratch[2 * i + 1];
+        const uint64_t *cur = scratch + RANGE * i;
+        if (cur[0] < prev[1])
+            return overlap(e, prev[2], cur[2], err);
+        if (cur[1] > prev[1])
+            prev = cur;
     }
     return LKMPRE_OK;
 }

@@ -30,7 +30,10 @@ size_t lk_strnlen(const char *s, size_t max);
 /* Compares two byte strings as unsigned bytes, like strcmp but with explicit lengths. */
 int lk_compare(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen);
 
-/* Sets err->message from a format with %s, %u (uint64_t) and %x (uint64_t) only. */
+/* Sets err->message from a format with %s, %u (uint64_t), %d (int64_t) and %x (uint64_t) only.
+   The messages are the Java reference's word for word (InputFormatException reasons), so that
+   lkmpre-tree prints the CLI's lines: Java prints a 64-bit field as a signed long and an ELF
+   identification byte as a signed byte, hence %d where it does. */
 lkmpre_status lk_fail(lkmpre_error *err, lkmpre_status status, const char *fmt, ...);
 
 /* Little- and big-endian loads and stores on raw bytes (no alignment assumed). Inline and spelled
@@ -117,7 +120,7 @@ static inline unsigned lk_word(const lk_elf *e) {
 }
 
 /*
- * Validates data[0, len) as an ELF file. scratch holds 2 * (shnum + 2) uint64_t for the overlap
+ * Validates data[0, len) as an ELF file. scratch holds 3 * (shnum + 2) uint64_t for the overlap
  * check; the caller sizes it from the header (lk_elf_scratch_words).
  */
 lkmpre_status lk_elf_open(lk_elf *e, const uint8_t *data, size_t len, uint64_t *scratch, size_t scratch_words,

@@ -18,13 +18,11 @@ typedef struct module {
     int has_modinfo, has_versions;
 } module;
 
-/* Finds key in .modinfo: without a value, the first entry's value (in *found); with one, whether
-   any entry is key=value. */
-static int modinfo_find(const module *m, const char *key, const uint8_t *value, size_t value_len,
-                        const uint8_t **found, size_t *found_len) {
-    if (!m->has_modinfo)
-        return 0;
-    const uint8_t *p = m->e.data + m->modinfo.offset, *end = p + m->modinfo.size;
+/* Finds key in the .modinfo section s: without a value, the first entry's value (in *found);
+   with one, whether any entry is key=value. */
+static int modinfo_in(const lk_elf *e, const lk_shdr *s, const char *key, const uint8_t *value, size_t value_len,
+                      const uint8_t **found, size_t *found_len) {
+    const uint8_t *p = e->data + s->offset, *end = p + s->size;
     size_t klen = lk_strnlen(key, 64);
     while (p < end) {
         size_t n = lk_strnlen((const char *)p, (size_t)(end - p));
@@ -42,6 +40,18 @@ static int modinfo_find(const module *m, const char *key, const uint8_t *value, 
         p += n + 1;
     }
     return 0;
+}
+
+static int modinfo_find(const module *m, const char *key, const uint8_t *value, size_t value_len,
+                        const uint8_t **found, size_t *found_len) {
+    return m->has_modinfo && modinfo_in(&m->e, &m->modinfo, key, value, value_len, found, found_len);
+}
+
+int lk_modinfo_first(const lk_elf *e, const char *key, const uint8_t **value, size_t *len) {
+    lk_shdr s;
+    *value = 0;
+    *len = 0;
+    return lk_elf_find(e, ".modinfo", &s) == 0 && s.type != SHT_NOBITS && modinfo_in(e, &s, key, 0, 0, value, len);
 }
 
 static int gpl_compatible(const module *m) {
@@ -106,14 +116,15 @@ static lkmpre_status parse(module *m, const uint8_t *data, size_t len, uint64_t 
     m->has_versions = lk_elf_find(&m->e, "__versions", &m->versions) == 0;
     if (m->has_versions) {
         if (m->versions.size % MODVERSION_SIZE != 0)
-            return lk_fail(err, LKMPRE_ERR_FORMAT, "__versions size %u is not a multiple of 64", m->versions.size);
+            return lk_fail(err, LKMPRE_ERR_FORMAT, "__versions size %d is not a multiple of 64",
+                           (int64_t)m->versions.size);
         /* An empty table has no bytes to lie anywhere: its offset is not checked (nor by Java). */
         if (m->versions.size && !lk_in(&m->e, m->versions.offset, m->versions.size))
             return lk_fail(err, LKMPRE_ERR_FORMAT, "__versions lies outside the file");
         unsigned w = lk_word(&m->e);
         for (uint64_t at = m->versions.offset; at < m->versions.offset + m->versions.size; at += MODVERSION_SIZE)
             if (lk_strnlen((const char *)data + at + w, MODVERSION_SIZE - w) == MODVERSION_SIZE - w)
-                return lk_fail(err, LKMPRE_ERR_FORMAT, "__versions entry at offset %u is not NUL-terminated", at);
+                return lk_fail(err, LKMPRE_ERR_FORMAT, "string at offset %d is not NUL-terminated", (int64_t)(at + w));
     }
     return LKMPRE_OK;
 }
@@ -122,17 +133,18 @@ static lkmpre_status parse(module *m, const uint8_t *data, size_t len, uint64_t 
 static lkmpre_status check_symtab(module *m, lkmpre_error *err) {
     unsigned entsize = m->e.l->sym_entsize;
     if (m->symtab.entsize != entsize)
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol table entry size %u, expected %u", m->symtab.entsize,
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol table entry size %d, expected %u", (int64_t)m->symtab.entsize,
                        (uint64_t)entsize);
     if (m->symtab.size % entsize)
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol table size %u is not a multiple of %u", m->symtab.size,
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol table size %d is not a multiple of %u", (int64_t)m->symtab.size,
                        (uint64_t)entsize);
     if (m->symtab.link == 0 || m->symtab.link >= m->e.shnum)
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol table links to section %u, which does not exist",
-                       (uint64_t)m->symtab.link);
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol table links to section %d, which does not exist",
+                       (int64_t)(int32_t)m->symtab.link);
     lk_elf_section(&m->e, m->symtab.link, &m->strtab);
     if (m->strtab.type != SHT_STRTAB)
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol string table is not SHT_STRTAB");
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol string table (section %u) is not SHT_STRTAB",
+                       (uint64_t)m->symtab.link);
     return LKMPRE_OK;
 }
 
@@ -151,7 +163,8 @@ static int next_undefined(const module *m, uint64_t *i, const uint8_t **name, si
         const uint8_t *s = m->e.data + m->strtab.offset + off;
         size_t n = lk_strnlen((const char *)s, m->strtab.size - off);
         if (n == m->strtab.size - off)
-            return lk_fail(err, LKMPRE_ERR_FORMAT, "name of symbol %u is not NUL-terminated", *i);
+            return lk_fail(err, LKMPRE_ERR_FORMAT, "name of symbol %u at offset %d is not NUL-terminated", *i,
+                           (int64_t)(m->strtab.offset + off));
         if (n == 0)
             continue;
         *name = s;
@@ -183,8 +196,7 @@ static uint32_t check(const lkmpre_index *x, const module *m, int gpl, uint32_t 
     return LKMPRE_RESOLVED;
 }
 
-/* The release a banner names: "Linux version RELEASE (...". */
-static size_t banner_release(const char *banner, const char **release) {
+size_t lk_banner_release(const char *banner, const char **release) {
     static const char prefix[] = "Linux version ";
     size_t n = sizeof prefix - 1;
     if (!banner || lk_strnlen(banner, n) < n || !lk_bytes_equal(banner, prefix, n))
@@ -200,7 +212,7 @@ static size_t banner_release(const char *banner, const char **release) {
    kernel that does not say is not refused. */
 static int other_release(const lkmpre_index *x, const module *m) {
     const char *release;
-    size_t rlen = banner_release(lk_index_banner(x), &release);
+    size_t rlen = lk_banner_release(lk_index_banner(x), &release);
     const uint8_t *v;
     size_t vlen;
     if (!rlen || !modinfo_find(m, "vermagic", 0, 0, &v, &vlen))
@@ -224,7 +236,7 @@ lkmpre_status lkmpre_preresolve(const lkmpre_index *x, const uint8_t *data, size
     lk_zero(r, sizeof *r);
     *out_needed = 0;
     *results_needed = 0;
-    /* out doubles as the scratch of the overlap check: 16 bytes a section, less than a header. */
+    /* out doubles as the scratch of the overlap check: 24 bytes a section, less than a header. */
     size_t words = lk_elf_scratch_words(data, len);
     if (!out || out_cap < len || out_cap < words * 8 || ((uintptr_t)out & 7)) {
         *out_needed = len > words * 8 ? len : words * 8;

@@ -41,6 +41,7 @@
 #include <unistd.h>
 #include "lkmpre.h"
 #include "internal.h"
+#include "index.h" /* the index's machine and banner, for refusal texts */
 #include "undo.h"
 
 enum { ST_PRERESV, ST_SKIPPED, ST_REFUSED, ST_FAILED };
@@ -164,15 +165,84 @@ static int patch_in_place(buffers *b, int fd, const lk_elf *e, const uint8_t *ou
     return 0;
 }
 
-static char *format(const char *fmt, const char *path, const char *detail) {
-    size_t n = strlen(fmt) + strlen(path) + strlen(detail) + 1;
-    char *s = malloc(n);
-    if (!s) {
+static void *must(void *p) {
+    if (!p) {
         fprintf(stderr, "lkmpre-tree: out of memory\n");
         exit(2);
     }
-    snprintf(s, n, fmt, path, detail);
+    return p;
+}
+
+/* A module's line, made safe as the Java CLI's OneLine makes it: every control character (C0,
+   DEL, and C1, which UTF-8 spells C2 80-9F) written as \xNN. The path is the file name's bytes
+   (UTF-8 for Java); detail is ASCII, or UTF-8 made by latin1() from .modinfo text. */
+static char *format(const char *fmt, const char *path, const char *detail) {
+    size_t n = strlen(fmt) + strlen(path) + strlen(detail) + 1;
+    char *raw = must(malloc(n)), *s = must(malloc(4 * n)), *o = s;
+    snprintf(raw, n, fmt, path, detail);
+    for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
+        unsigned c = *p;
+        if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            c = *++p;
+        else if (c >= 0x20 && c != 0x7f) {
+            *o++ = (char)c;
+            continue;
+        }
+        o += sprintf(o, "\\x%02x", c);
+    }
+    *o = 0;
+    free(raw);
     return s;
+}
+
+/* .modinfo bytes as the Java CLI reads them (ISO-8859-1), in UTF-8, NUL-terminated. */
+static char *latin1(const uint8_t *v, size_t n) {
+    char *s = must(malloc(2 * n + 1)), *o = s;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < 0x80) {
+            *o++ = (char)v[i];
+        } else {
+            *o++ = (char)(0xc0 | v[i] >> 6);
+            *o++ = (char)(0x80 | (v[i] & 0x3f));
+        }
+    }
+    *o = 0;
+    return s;
+}
+
+/* Why the core refused the module, in the Java CLI's words (Preresolver's refusal texts). */
+static char *refusal(const run *r, const lk_elf *e, int elf, const lkmpre_module_result *m) {
+    static const char signed_[] = "module signature appended; --strip-signature removes it, and the module then "
+                                  "loads unsigned";
+    char buf[160];
+    switch (m->refusal) {
+    case LKMPRE_REFUSED_SIGNED:
+        return must(strdup(signed_));
+    case LKMPRE_REFUSED_CLASS:
+        snprintf(buf, sizeof buf, "ELF%u module for an ELF%u kernel", m->module_class,
+                 lkmpre_index_flags(r->index) & LKMPRE_INDEX_ELF64 ? 64u : 32u);
+        return must(strdup(buf));
+    case LKMPRE_REFUSED_MACHINE:
+        snprintf(buf, sizeof buf, "module is for machine %u, kernel for machine %u", m->module_machine,
+                 r->index->machine);
+        return must(strdup(buf));
+    default: {
+        const char *release = "";
+        size_t rlen = lk_banner_release(lk_index_banner(r->index), &release), vlen = 0, first = 0;
+        const uint8_t *v = NULL;
+        if (elf)
+            (void)lk_modinfo_first(e, "vermagic", &v, &vlen);
+        while (first < vlen && v[first] != ' ')
+            first++;
+        char *built = latin1(v ? v : (const uint8_t *)"", first);
+        size_t n = strlen(built) + rlen + 80;
+        char *s = must(malloc(n));
+        snprintf(s, n, "module is built for kernel %s, kernel is %.*s: its addresses would be wrong", built, (int)rlen,
+                 release);
+        free(built);
+        return s;
+    }
+    }
 }
 
 static void fail(job *j, const char *name, const char *why) {
@@ -306,15 +376,12 @@ static void process(const run *r, buffers *b, job *j) {
         break;
     case LKMPRE_MODULE_REFUSED:
         j->status = ST_REFUSED;
-        j->line = format("REFUSED %s (%s)", name,
-                         m.refusal == LKMPRE_REFUSED_SIGNED
-                             ? "module signature appended; --strip-signature removes it, and the module then loads "
-                               "unsigned"
-                         : m.refusal == LKMPRE_REFUSED_CLASS   ? "module's ELF class is not the kernel's"
-                         : m.refusal == LKMPRE_REFUSED_MACHINE ? "module's machine is not the kernel's"
-                                                               : "module is built for another kernel release: its "
-                                                                 "addresses would be wrong");
+    {
+        char *why = refusal(r, &e, elf, &m);
+        j->line = format("REFUSED %s (%s)", name, why);
+        free(why);
         break;
+    }
     default:
         fail(j, name, err.message);
     }
