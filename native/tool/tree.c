@@ -250,6 +250,14 @@ static void fail(job *j, const char *name, const char *why) {
     j->line = format("FAILED  %s (%s)", name, why);
 }
 
+/* A failure the core reported: its message quotes the file's bytes (section names), which Java
+   reads as ISO-8859-1. */
+static void fail_core(job *j, const char *name, const lkmpre_error *err) {
+    char *why = latin1((const uint8_t *)err->message, strnlen(err->message, sizeof err->message));
+    fail(j, name, why);
+    free(why);
+}
+
 /* How long a run waits for a module another run holds (the Java CLI's ModuleLock.WAIT). */
 #define LOCK_WAIT_MS 60000
 
@@ -336,7 +344,7 @@ static void process(const run *r, buffers *b, job *j) {
             b->res = grow(b->res, &b->res_cap, res_need, sizeof *b->res);
         }
         if (s) {
-            fail(j, name, err.message);
+            fail_core(j, name, &err);
             goto done;
         }
         /* A module cut off in step 4 of an earlier run: preresolve its original image again. */
@@ -383,7 +391,7 @@ static void process(const run *r, buffers *b, job *j) {
         break;
     }
     default:
-        fail(j, name, err.message);
+        fail_core(j, name, &err);
     }
 done:
     if (module != data)
