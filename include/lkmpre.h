@@ -17,13 +17,24 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Open and close each public header's declarations: C linkage, and default visibility (the core
+   is built with -fvisibility=hidden, so only what the headers declare is exported). */
+#if defined(__GNUC__)
+#define LKMPRE_VISIBLE_PUSH _Pragma("GCC visibility push(default)")
+#define LKMPRE_VISIBLE_POP _Pragma("GCC visibility pop")
+#else
+#define LKMPRE_VISIBLE_PUSH
+#define LKMPRE_VISIBLE_POP
+#endif
 #ifdef __cplusplus
-extern "C" {
+#define LKMPRE_BEGIN_DECLS extern "C" { LKMPRE_VISIBLE_PUSH
+#define LKMPRE_END_DECLS LKMPRE_VISIBLE_POP }
+#else
+#define LKMPRE_BEGIN_DECLS LKMPRE_VISIBLE_PUSH
+#define LKMPRE_END_DECLS LKMPRE_VISIBLE_POP
 #endif
 
-#if defined(__GNUC__)
-#pragma GCC visibility push(default)
-#endif
+LKMPRE_BEGIN_DECLS
 
 #if defined(__GNUC__)
 #define LKMPRE_MUST_CHECK __attribute__((warn_unused_result))
@@ -182,11 +193,5 @@ LKMPRE_MUST_CHECK lkmpre_status lkmpre_preresolve(const lkmpre_index *index, con
                                                   size_t *results_needed, lkmpre_module_result *result,
                                                   lkmpre_error *err);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-
-#ifdef __cplusplus
-}
-#endif
+LKMPRE_END_DECLS
 #endif

@@ -9,13 +9,7 @@
 
 #include "lkmpre.h"
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-
-#if defined(__GNUC__)
-#pragma GCC visibility push(default)
-#endif
+LKMPRE_BEGIN_DECLS
 
 /* One undefined symbol as the simulated loader resolves it: the scope's tables prefix first (vmlinux's
    __ksymtab, __ksymtab_gpl), then the run tables[first .. first + count) (the modules loaded so
@@ -57,11 +51,5 @@ LKMPRE_MUST_CHECK lkmpre_status lkmpre_resolve(const lkmpre_scope *scope, const 
                                                lkmpre_resolution *out, lkmpre_lookup_stats *stats,
                                                lkmpre_error *err);
 
-#if defined(__GNUC__)
-#pragma GCC visibility pop
-#endif
-
-#ifdef __cplusplus
-}
-#endif
+LKMPRE_END_DECLS
 #endif
