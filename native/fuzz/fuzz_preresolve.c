@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lkmpre.h"
-#include "../test/driver_io.h"
+#include "../tool/driver_io.h"
 
 static const lkmpre_index *index_handle;
 static uint64_t handle_mem[64];

@@ -68,26 +68,6 @@ struct lkmpre_index {
     uint32_t flags, machine;
 };
 
-/* Where a table's Bloom filter sits in the scope's copy. */
-typedef struct lk_filter {
-    uint32_t at;   /* first word in bloom[] */
-    uint32_t mask; /* words - 1 */
-} lk_filter;
-
-/* Tables in search order. Each table's Bloom filter is folded into one word (its words ORed: a
-   name the table holds has its two bits set there too), and the folds are stored bit-sliced:
-   row b holds bit b of every table's fold, table t at bit t % 64 of word t / 64. The two rows
-   of a query's bits ANDed are the tables whose fold may hold it, 64 tables a word. */
-struct lkmpre_scope {
-    uint32_t n;
-    uint32_t word_log2;          /* bits per Bloom word of every table (5 or 6), 0 if they differ */
-    size_t row_words;            /* words per row: (n + 63) / 64 */
-    const lkmpre_index **tables; /* these arrays live in the scope's memory, after slice[] */
-    const lk_filter *filter;
-    const uint64_t *bloom;       /* every table's Bloom words, widened to 64 bits */
-    uint64_t slice[];            /* 64 rows of row_words words */
-};
-
 /* Entry accessors (entry 1..n), inline: the lookups compare names through them. */
 static inline const uint8_t *lk_entry(const lkmpre_index *x, uint32_t e) {
     return x->buf + x->g.entries_at + (size_t)e * LK_INDEX_ENTRY_SIZE;
@@ -115,5 +95,10 @@ static inline uint32_t lk_entry_flags(const lkmpre_index *x, uint32_t e) {
 
 /* The kernel's linux_banner, or NULL when the index has none. */
 const char *lk_index_banner(const lkmpre_index *x);
+/* The release a banner names ("Linux version RELEASE (..."): its length and *release, or 0. */
+size_t lk_banner_release(const char *banner, const char **release);
+/* The value of the first key= entry in the .modinfo of the module e (none in a missing or NOBITS
+   section): 1 with *value and *len, or 0. What the refusal texts quote (vermagic). */
+int lk_modinfo_first(const lk_elf *e, const char *key, const uint8_t **value, size_t *len);
 
 #endif

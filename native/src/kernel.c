@@ -135,7 +135,8 @@ static table *touched(table *const *tables, unsigned n, uint64_t at, unsigned si
 /* The value a defined symbol adds; an undefined one adds nothing (s390's handle_relocs). */
 static lkmpre_status symbol_value(const lk_elf *e, const lk_shdr *rel, uint64_t sym, uint64_t at, const char *in,
                                   uint64_t *value, lkmpre_error *err) {
-    unsigned entsize = e->is64 ? 24 : 16;
+    const lk_layout *l = e->l;
+    unsigned entsize = l->sym_entsize;
     lk_shdr symtab = {0};
     if (rel->link > 0 && rel->link < e->shnum)
         lk_elf_section(e, rel->link, &symtab);
@@ -147,8 +148,8 @@ static lkmpre_status symbol_value(const lk_elf *e, const lk_shdr *rel, uint64_t 
                        "does not have", at, in, sym);
     uint64_t off = symtab.offset + sym * entsize, shndx = 0;
     *value = 0;
-    if (lk_get(e, off + (e->is64 ? 6 : 14), 2, &shndx) || (shndx != SHN_UNDEF &&
-        lk_get(e, off + (e->is64 ? 8 : 4), lk_word(e), value)))
+    if (lk_get(e, off + l->st_shndx, 2, &shndx) || (shndx != SHN_UNDEF &&
+        lk_get(e, off + l->st_value, l->word, value)))
         return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol %u lies outside the file", sym);
     return LKMPRE_OK;
 }
@@ -157,24 +158,25 @@ static lkmpre_status symbol_value(const lk_elf *e, const lk_shdr *rel, uint64_t 
    boot code does with a KASLR offset of zero: RELATIVE gives the addend, an absolute word the
    symbol's value plus the addend (REL: the addend is what the place holds). */
 static lkmpre_status boot_relocate(const lk_elf *e, table *const *tables, unsigned n, lkmpre_error *err) {
-    unsigned w = lk_word(e);
+    const lk_layout *l = e->l;
+    unsigned w = l->word, r_offset = l->r_offset, r_info = l->r_info, r_addend = l->r_addend, shift = l->r_sym_shift;
     for (uint32_t k = 0; k < e->shnum; k++) {
         lk_shdr rel;
         lk_elf_section(e, k, &rel);
         if ((rel.type != SHT_RELA && rel.type != SHT_REL) || !(rel.flags & SHF_ALLOC))
             continue;
         int rela = rel.type == SHT_RELA;
-        unsigned entsize = (rela ? 3 : 2) * w;
+        unsigned entsize = rela ? l->rela_entsize : l->rel_entsize;
         if (rel.entsize != entsize || rel.size % entsize != 0) /* in the file: lk_elf_open checked */
             return lk_fail(err, LKMPRE_ERR_FORMAT, "relocation section %s has entry size %u and size %u, expected "
                            "entries of %u bytes", lk_elf_section_name(e, &rel), rel.entsize, rel.size,
                            (uint64_t)entsize);
         for (uint64_t at = rel.offset; at < rel.offset + rel.size; at += entsize) {
-            uint64_t place = lk_load(e->data + at, w, e->msb), info = lk_load(e->data + at + w, w, e->msb);
+            uint64_t place = lk_load(e->data + at + r_offset, w, e->msb), info = lk_load(e->data + at + r_info, w, e->msb);
             table *t = touched(tables, n, place, w);
             if (!t)
                 continue;
-            uint64_t type = e->is64 ? info & 0xffffffffu : info & 0xff, sym = e->is64 ? info >> 32 : info >> 8;
+            uint64_t type = info & ((1ull << shift) - 1), sym = info >> shift;
             enum reloc_kind kind = reloc_kind(e->machine, e->is64, type);
             const char *in = lk_elf_section_name(e, &t->s);
             if (kind == R_NONE)
@@ -187,7 +189,7 @@ static lkmpre_status boot_relocate(const lk_elf *e, table *const *tables, unsign
                 return lk_fail(err, LKMPRE_ERR_FORMAT, "dynamic relocation at 0x%x in %s runs past the section's end",
                                place, in);
             uint8_t *p = t->img + (place - t->s.addr);
-            uint64_t value = rela ? lk_load(e->data + at + 2 * w, w, e->msb) : lk_load(p, w, e->msb), add = 0;
+            uint64_t value = rela ? lk_load(e->data + at + r_addend, w, e->msb) : lk_load(p, w, e->msb), add = 0;
             lkmpre_status st;
             if (kind == R_ABSOLUTE && sym && (st = symbol_value(e, &rel, sym, place, in, &add, err)))
                 return st;

@@ -1,16 +1,14 @@
 /* Preresolves one module: the checks of the kernel's resolve_symbol(), then the patched bytes.
    Mirrors org.lkmpre.preresolve.Preresolver and org.lkmpre.elf.ElfPatch byte for byte. */
 #include "index.h"
+#include "undo.h"
 
 static const char SIG_MAGIC[] = "~Module signature appended~\n";
 #define SIG_MAGIC_LEN 28u
 #define SIG_INFO_SIZE 12u
 #define MODVERSION_SIZE 64u
 static const char MARK[] = ".preresolved";
-/* The undo record lkmpre unpreresolve reads (java/.../module/UndoRecord.java). */
-static const char UNDO[] = ".lkmpre.undo";
-#define UNDO_HEADER 40u
-#define UNDO_ENTRY 16u
+static const char UNDO[] = LK_UNDO_SECTION;
 
 typedef struct module {
     lk_elf e;
@@ -20,13 +18,11 @@ typedef struct module {
     int has_modinfo, has_versions;
 } module;
 
-/* Finds key in .modinfo: without a value, the first entry's value (in *found); with one, whether
-   any entry is key=value. */
-static int modinfo_find(const module *m, const char *key, const uint8_t *value, size_t value_len,
-                        const uint8_t **found, size_t *found_len) {
-    if (!m->has_modinfo)
-        return 0;
-    const uint8_t *p = m->e.data + m->modinfo.offset, *end = p + m->modinfo.size;
+/* Finds key in the .modinfo section s: without a value, the first entry's value (in *found);
+   with one, whether any entry is key=value. */
+static int modinfo_in(const lk_elf *e, const lk_shdr *s, const char *key, const uint8_t *value, size_t value_len,
+                      const uint8_t **found, size_t *found_len) {
+    const uint8_t *p = e->data + s->offset, *end = p + s->size;
     size_t klen = lk_strnlen(key, 64);
     while (p < end) {
         size_t n = lk_strnlen((const char *)p, (size_t)(end - p));
@@ -44,6 +40,18 @@ static int modinfo_find(const module *m, const char *key, const uint8_t *value, 
         p += n + 1;
     }
     return 0;
+}
+
+static int modinfo_find(const module *m, const char *key, const uint8_t *value, size_t value_len,
+                        const uint8_t **found, size_t *found_len) {
+    return m->has_modinfo && modinfo_in(&m->e, &m->modinfo, key, value, value_len, found, found_len);
+}
+
+int lk_modinfo_first(const lk_elf *e, const char *key, const uint8_t **value, size_t *len) {
+    lk_shdr s;
+    *value = 0;
+    *len = 0;
+    return lk_elf_find(e, ".modinfo", &s) == 0 && s.type != SHT_NOBITS && modinfo_in(e, &s, key, 0, 0, value, len);
 }
 
 static int gpl_compatible(const module *m) {
@@ -102,56 +110,52 @@ static lkmpre_status parse(module *m, const uint8_t *data, size_t len, uint64_t 
     if (m->e.type != ET_REL)
         return lk_fail(err, LKMPRE_ERR_FORMAT, "is not a relocatable object (e_type %u), so not a module",
                        (uint64_t)m->e.type);
-    int has_symtab = 0;
-    for (uint32_t i = 0; i < m->e.shnum && !has_symtab; i++) {
-        has_symtab = lk_elf_section_u32(&m->e, i, 4) == SHT_SYMTAB;
-        if (has_symtab)
-            lk_elf_section(&m->e, i, &m->symtab);
-    }
-    if (!has_symtab)
+    if (lk_elf_find_type(&m->e, SHT_SYMTAB, &m->symtab))
         return lk_fail(err, LKMPRE_ERR_FORMAT, "has no symbol table");
     m->has_modinfo = lk_elf_find(&m->e, ".modinfo", &m->modinfo) == 0 && m->modinfo.type != SHT_NOBITS;
     m->has_versions = lk_elf_find(&m->e, "__versions", &m->versions) == 0;
     if (m->has_versions) {
         if (m->versions.size % MODVERSION_SIZE != 0)
-            return lk_fail(err, LKMPRE_ERR_FORMAT, "__versions size %u is not a multiple of 64", m->versions.size);
+            return lk_fail(err, LKMPRE_ERR_FORMAT, "__versions size %d is not a multiple of 64",
+                           (int64_t)m->versions.size);
         /* An empty table has no bytes to lie anywhere: its offset is not checked (nor by Java). */
         if (m->versions.size && !lk_in(&m->e, m->versions.offset, m->versions.size))
             return lk_fail(err, LKMPRE_ERR_FORMAT, "__versions lies outside the file");
         unsigned w = lk_word(&m->e);
         for (uint64_t at = m->versions.offset; at < m->versions.offset + m->versions.size; at += MODVERSION_SIZE)
             if (lk_strnlen((const char *)data + at + w, MODVERSION_SIZE - w) == MODVERSION_SIZE - w)
-                return lk_fail(err, LKMPRE_ERR_FORMAT, "__versions entry at offset %u is not NUL-terminated", at);
+                return lk_fail(err, LKMPRE_ERR_FORMAT, "string at offset %d is not NUL-terminated", (int64_t)(at + w));
     }
     return LKMPRE_OK;
 }
 
 /* Symbol table checks of ElfFile.undefinedSymbols, before any entry is read. */
 static lkmpre_status check_symtab(module *m, lkmpre_error *err) {
-    unsigned entsize = m->e.is64 ? 24 : 16;
+    unsigned entsize = m->e.l->sym_entsize;
     if (m->symtab.entsize != entsize)
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol table entry size %u, expected %u", m->symtab.entsize,
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol table entry size %d, expected %u", (int64_t)m->symtab.entsize,
                        (uint64_t)entsize);
     if (m->symtab.size % entsize)
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol table size %u is not a multiple of %u", m->symtab.size,
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol table size %d is not a multiple of %u", (int64_t)m->symtab.size,
                        (uint64_t)entsize);
     if (m->symtab.link == 0 || m->symtab.link >= m->e.shnum)
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol table links to section %u, which does not exist",
-                       (uint64_t)m->symtab.link);
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol table links to section %d, which does not exist",
+                       (int64_t)(int32_t)m->symtab.link);
     lk_elf_section(&m->e, m->symtab.link, &m->strtab);
     if (m->strtab.type != SHT_STRTAB)
-        return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol string table is not SHT_STRTAB");
+        return lk_fail(err, LKMPRE_ERR_FORMAT, "symbol string table (section %u) is not SHT_STRTAB",
+                       (uint64_t)m->symtab.link);
     return LKMPRE_OK;
 }
 
 /* The next undefined reference at or after *i: 1 with its name, 0 at the end, <0 malformed. */
 static int next_undefined(const module *m, uint64_t *i, const uint8_t **name, size_t *len, lkmpre_error *err) {
-    unsigned entsize = m->e.is64 ? 24 : 16;
+    unsigned entsize = m->e.l->sym_entsize, st_shndx = m->e.l->st_shndx, st_name = m->e.l->st_name;
     uint64_t count = m->symtab.size / entsize;
     for (; *i < count; (*i)++) {
         /* lk_elf_open checked that the table lies in the image. */
         const uint8_t *sym = m->e.data + m->symtab.offset + *i * entsize;
-        uint64_t shndx = lk_load(sym + (m->e.is64 ? 6 : 14), 2, m->e.msb), off = lk_load(sym, 4, m->e.msb);
+        uint64_t shndx = lk_load(sym + st_shndx, 2, m->e.msb), off = lk_load(sym + st_name, 4, m->e.msb);
         if (*i == 0 || shndx != SHN_UNDEF || off == 0)
             continue;
         if (off >= m->strtab.size)
@@ -159,7 +163,8 @@ static int next_undefined(const module *m, uint64_t *i, const uint8_t **name, si
         const uint8_t *s = m->e.data + m->strtab.offset + off;
         size_t n = lk_strnlen((const char *)s, m->strtab.size - off);
         if (n == m->strtab.size - off)
-            return lk_fail(err, LKMPRE_ERR_FORMAT, "name of symbol %u is not NUL-terminated", *i);
+            return lk_fail(err, LKMPRE_ERR_FORMAT, "name of symbol %u at offset %d is not NUL-terminated", *i,
+                           (int64_t)(m->strtab.offset + off));
         if (n == 0)
             continue;
         *name = s;
@@ -191,8 +196,7 @@ static uint32_t check(const lkmpre_index *x, const module *m, int gpl, uint32_t 
     return LKMPRE_RESOLVED;
 }
 
-/* The release a banner names: "Linux version RELEASE (...". */
-static size_t banner_release(const char *banner, const char **release) {
+size_t lk_banner_release(const char *banner, const char **release) {
     static const char prefix[] = "Linux version ";
     size_t n = sizeof prefix - 1;
     if (!banner || lk_strnlen(banner, n) < n || !lk_bytes_equal(banner, prefix, n))
@@ -208,7 +212,7 @@ static size_t banner_release(const char *banner, const char **release) {
    kernel that does not say is not refused. */
 static int other_release(const lkmpre_index *x, const module *m) {
     const char *release;
-    size_t rlen = banner_release(lk_index_banner(x), &release);
+    size_t rlen = lk_banner_release(lk_index_banner(x), &release);
     const uint8_t *v;
     size_t vlen;
     if (!rlen || !modinfo_find(m, "vermagic", 0, 0, &v, &vlen))
@@ -232,7 +236,7 @@ lkmpre_status lkmpre_preresolve(const lkmpre_index *x, const uint8_t *data, size
     lk_zero(r, sizeof *r);
     *out_needed = 0;
     *results_needed = 0;
-    /* out doubles as the scratch of the overlap check: 16 bytes a section, less than a header. */
+    /* out doubles as the scratch of the overlap check: 24 bytes a section, less than a header. */
     size_t words = lk_elf_scratch_words(data, len);
     if (!out || out_cap < len || out_cap < words * 8 || ((uintptr_t)out & 7)) {
         *out_needed = len > words * 8 ? len : words * 8;
@@ -276,13 +280,13 @@ lkmpre_status lkmpre_preresolve(const lkmpre_index *x, const uint8_t *data, size
         undefined++;
     if (got < 0)
         return failed(r);
-    /* Output: the image, the grown name table, the undo record (UndoRecord.java), padding, the
+    /* Output: the image, the grown name table, the undo record (undo.h), padding, the
        grown header table. The record's size depends on how many symbols resolve, so decide
        every symbol first (into results), then size and write. */
     unsigned w = lk_word(&m.e), shentsize = m.e.shentsize;
     size_t names_at = m.image_len, names_len = (size_t)m.e.shstrtab.size + sizeof MARK + sizeof UNDO;
     uint32_t count = m.e.shnum + 2;
-    size_t bound = (names_at + names_len + UNDO_HEADER + UNDO_ENTRY * undefined + w - 1) / w * w +
+    size_t bound = (names_at + names_len + LK_UNDO_HEADER + LK_UNDO_ENTRY * undefined + w - 1) / w * w +
                    (size_t)count * shentsize;
     *out_needed = bound;
     *results_needed = undefined;
@@ -302,7 +306,7 @@ lkmpre_status lkmpre_preresolve(const lkmpre_index *x, const uint8_t *data, size
         r->preresolved += s->reason == LKMPRE_RESOLVED;
     }
     r->undefined = (uint32_t)undefined;
-    size_t undo_len = UNDO_HEADER + UNDO_ENTRY * (size_t)r->preresolved;
+    size_t undo_len = lk_undo_size(r->preresolved);
     size_t sh_at = (names_at + names_len + undo_len + w - 1) / w * w;
     size_t total = sh_at + (size_t)count * shentsize;
     *out_needed = total;
@@ -312,35 +316,23 @@ lkmpre_status lkmpre_preresolve(const lkmpre_index *x, const uint8_t *data, size
     if (!(flags & LKMPRE_OUT_SPARSE))
         lk_copy(out, data, m.image_len);
     uint8_t *undo = out + names_at + names_len;
-    lk_zero(undo, undo_len);
-    lk_copy(undo, "LKMPUNDO", 8);
-    lk_store(undo + 8, 4, 0, 1);
-    lk_store(undo + 12, 4, 0, r->preresolved);
-    lk_store(undo + 16, 8, 0, m.image_len);
-    lk_store(undo + 24, 8, 0, m.e.shoff);
-    lk_store(undo + 32, 4, 0, m.e.shnum);
-    uint8_t *entry = undo + UNDO_HEADER;
-    unsigned entsize = m.e.is64 ? 24 : 16;
+    lk_undo record = {.count = r->preresolved, .shnum = m.e.shnum, .image_len = m.image_len, .shoff = m.e.shoff};
+    lk_undo_write(undo, &record);
+    const lk_layout *l = m.e.l;
+    unsigned entsize = l->sym_entsize, st_value = l->st_value, st_shndx = l->st_shndx;
+    int msb = m.e.msb;
+    uint32_t saved_n = 0;
     for (size_t j = 0; j < undefined; j++) {
         if (results[j].reason != LKMPRE_RESOLVED)
             continue;
         uint64_t at = m.symtab.offset + (uint64_t)results[j].symbol * entsize;
         const uint8_t *old = data + at;
         uint8_t *sym = out + at;
-        uint64_t address = lk_entry_address(x, results[j].entry);
-        lk_store(entry, 4, 0, results[j].symbol);
-        if (m.e.is64) {
-            lk_store(entry + 4, 2, 0, lk_load(old + 6, 2, m.e.msb));
-            lk_store(entry + 8, 8, 0, lk_load(old + 8, 8, m.e.msb));
-            lk_store(sym + 6, 2, m.e.msb, SHN_ABS);
-            lk_store(sym + 8, 8, m.e.msb, address);
-        } else {
-            lk_store(entry + 4, 2, 0, lk_load(old + 14, 2, m.e.msb));
-            lk_store(entry + 8, 8, 0, lk_load(old + 4, 4, m.e.msb));
-            lk_store(sym + 4, 4, m.e.msb, address);
-            lk_store(sym + 14, 2, m.e.msb, SHN_ABS);
-        }
-        entry += UNDO_ENTRY;
+        lk_undo_entry saved = {results[j].symbol, (uint16_t)lk_load(old + st_shndx, 2, msb),
+                               lk_load(old + st_value, w, msb)};
+        lk_undo_write_entry(undo, saved_n++, &saved);
+        lk_store(sym + st_value, w, msb, lk_entry_address(x, results[j].entry));
+        lk_store(sym + st_shndx, 2, msb, SHN_ABS);
     }
 
     uint8_t *names = out + names_at;
@@ -354,16 +346,16 @@ lkmpre_status lkmpre_preresolve(const lkmpre_index *x, const uint8_t *data, size
     for (unsigned n = 0; n < 2; n++) {
         uint8_t *h = sh + (size_t)(m.e.shnum + n) * shentsize;
         lk_zero(h, shentsize);
-        lk_store(h, 4, m.e.msb, m.e.shstrtab.size + (n ? sizeof MARK : 0));
-        lk_store(h + 4, 4, m.e.msb, SHT_PROGBITS);
-        lk_store(h + (m.e.is64 ? 24 : 16), w, m.e.msb, names_at + names_len);
-        lk_store(h + (m.e.is64 ? 32 : 20), w, m.e.msb, n ? undo_len : 0);
-        lk_store(h + (m.e.is64 ? 48 : 32), w, m.e.msb, 1);
+        lk_store(h + l->sh_name, 4, msb, m.e.shstrtab.size + (n ? sizeof MARK : 0));
+        lk_store(h + l->sh_type, 4, msb, SHT_PROGBITS);
+        lk_store(h + l->sh_offset, w, msb, names_at + names_len);
+        lk_store(h + l->sh_size, w, msb, n ? undo_len : 0);
+        lk_store(h + l->sh_addralign, w, msb, 1);
     }
-    lk_store(strhdr + (m.e.is64 ? 24 : 16), w, m.e.msb, names_at);
-    lk_store(strhdr + (m.e.is64 ? 32 : 20), w, m.e.msb, names_len);
-    lk_store(out + (m.e.is64 ? 40 : 32), w, m.e.msb, sh_at);
-    lk_store(out + (m.e.is64 ? 60 : 48), 2, m.e.msb, count);
+    lk_store(strhdr + l->sh_offset, w, msb, names_at);
+    lk_store(strhdr + l->sh_size, w, msb, names_len);
+    lk_store(out + l->e_shoff, w, msb, sh_at);
+    lk_store(out + l->e_shnum, 2, msb, count);
     r->out_len = total;
     r->status = LKMPRE_MODULE_PRERESOLVED;
     return LKMPRE_OK;

@@ -1,6 +1,27 @@
 /* The simulator's scope: many indexes in search order, walked as the kernel's find_symbol walks
    vmlinux and the loaded modules, with every table's Bloom fold stored bit-sliced. */
+#include "lkmpre_simulate.h"
 #include "lookup.h"
+
+/* Where a table's Bloom filter sits in the scope's copy. */
+typedef struct lk_filter {
+    uint32_t at;   /* first word in bloom[] */
+    uint32_t mask; /* words - 1 */
+} lk_filter;
+
+/* Tables in search order. Each table's Bloom filter is folded into one word (its words ORed: a
+   name the table holds has its two bits set there too), and the folds are stored bit-sliced:
+   row b holds bit b of every table's fold, table t at bit t % 64 of word t / 64. The two rows
+   of a query's bits ANDed are the tables whose fold may hold it, 64 tables a word. */
+struct lkmpre_scope {
+    uint32_t n;
+    uint32_t word_log2;          /* bits per Bloom word of every table (5 or 6), 0 if they differ */
+    size_t row_words;            /* words per row: (n + 63) / 64 */
+    const lkmpre_index **tables; /* these arrays live in the scope's memory, after slice[] */
+    const lk_filter *filter;
+    const uint64_t *bloom;       /* every table's Bloom words, widened to 64 bits */
+    uint64_t slice[];            /* 64 rows of row_words words */
+};
 
 /* The scope's bit-sliced folds: a row per bit of a 64-bit Bloom word. */
 #define SLICE_ROWS 64u

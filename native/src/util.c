@@ -75,6 +75,12 @@ lkmpre_status lk_fail(lkmpre_error *err, lkmpre_status status, const char *fmt, 
         if (f[0] == '%' && f[1] == 's') {
             at = put_str(err->message, at, cap, va_arg(ap, const char *));
             f++;
+        } else if (f[0] == '%' && f[1] == 'd') {
+            int64_t v = va_arg(ap, int64_t);
+            if (v < 0 && at + 1 < cap)
+                err->message[at++] = '-';
+            at = put_num(err->message, at, cap, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, 10);
+            f++;
         } else if (f[0] == '%' && (f[1] == 'u' || f[1] == 'x')) {
             at = put_num(err->message, at, cap, va_arg(ap, uint64_t), f[1] == 'u' ? 10 : 16);
             f++;

@@ -12,6 +12,7 @@
  *       then COUNTS lookups compares rejections chain_steps of both passes
  * The Java layer (TargetDriver) reads this and compares it with the reference. */
 #include "lkmpre.h"
+#include "lkmpre_simulate.h"
 #include "rt.h"
 
 static const lkmpre_index *open_index(const char *path) {

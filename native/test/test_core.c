@@ -6,8 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "driver_io.h"
+#include "../tool/driver_io.h"
 #include "lkmpre.h"
+#include "lkmpre_simulate.h"
 #include "index.h" /* lk_entry_name: what a found entry is called */
 
 static int failures, checks;

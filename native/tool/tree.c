@@ -41,6 +41,8 @@
 #include <unistd.h>
 #include "lkmpre.h"
 #include "internal.h"
+#include "index.h" /* the index's machine and banner, for refusal texts */
+#include "undo.h"
 
 enum { ST_PRERESV, ST_SKIPPED, ST_REFUSED, ST_FAILED };
 
@@ -64,6 +66,8 @@ typedef struct run {
 typedef struct buffers {
     uint8_t *data, *out, *pass;
     size_t data_cap, out_cap, pass_cap;
+    uint64_t *scratch; /* lk_elf_open's */
+    size_t scratch_cap;
     lkmpre_symbol_result *res;
     size_t res_cap;
 } buffers;
@@ -107,164 +111,52 @@ static int read_all(int fd, uint8_t *buf, size_t len) {
     return 0;
 }
 
-/* The header facts the tool needs, every read bounds-checked. It reads nothing else of a module
-   but section headers, the symbol table and the undo record; the rest is the core's. */
-typedef struct layout {
-    int is64, msb;
-    unsigned w, ehsize, shentsize, shoff_at, shnum_at;
-    uint64_t shoff, shnum, shstrndx;
-} layout;
-
-static int read_layout(const uint8_t *d, size_t len, layout *l) {
-    if (len < 64 || memcmp(d, "\177ELF", 4) || (d[4] != 1 && d[4] != 2) || (d[5] != 1 && d[5] != 2))
-        return -1;
-    l->is64 = d[4] == 2;
-    l->msb = d[5] == 2;
-    l->w = l->is64 ? 8 : 4;
-    l->ehsize = l->is64 ? 64 : 52;
-    l->shoff_at = l->is64 ? 40 : 32;
-    l->shnum_at = l->is64 ? 60 : 48;
-    l->shoff = lk_load(d + l->shoff_at, l->w, l->msb);
-    l->shentsize = (unsigned)lk_load(d + (l->is64 ? 58 : 46), 2, l->msb);
-    l->shnum = lk_load(d + l->shnum_at, 2, l->msb);
-    l->shstrndx = lk_load(d + (l->is64 ? 62 : 50), 2, l->msb);
-    return l->shentsize == (l->is64 ? 64u : 40u) && l->shoff <= len && l->shnum * l->shentsize <= len - l->shoff ? 0
-                                                                                                             : -1;
-}
-
-/* sh_type, sh_offset and sh_size of the section header at h. */
-static uint64_t sh_type(const layout *l, const uint8_t *h) {
-    return lk_load(h + 4, 4, l->msb);
-}
-static uint64_t sh_offset(const layout *l, const uint8_t *h) {
-    return lk_load(h + (l->is64 ? 24 : 16), l->w, l->msb);
-}
-static uint64_t sh_size(const layout *l, const uint8_t *h) {
-    return lk_load(h + (l->is64 ? 32 : 20), l->w, l->msb);
-}
-
-/* The first symbol table: its offset and size. -1 if there is none. */
-static int find_symtab(const uint8_t *data, const layout *l, uint64_t *at, uint64_t *size) {
-    for (uint64_t i = 0; i < l->shnum; i++) {
-        const uint8_t *h = data + l->shoff + i * l->shentsize;
-        if (sh_type(l, h) == SHT_SYMTAB) {
-            *at = sh_offset(l, h);
-            *size = sh_size(l, h);
-            return 0;
-        }
-    }
-    return -1;
-}
-
-/* An undo record (java/.../module/UndoRecord.java): the original image's length and section
-   header table, and the original fields of each symbol made absolute. */
-typedef struct undo {
-    uint64_t at; /* where the record lies */
-    const uint8_t *entries;
-    uint32_t count;
-    uint64_t image_len, shoff, shnum;
-} undo;
-
-/* The undo record named by the file's last section header, where lkmpre puts it: in a tail that
-   nothing references yet (a kill between steps 2 and 3), or in a marked module's own table.
-   0 if there is a readable one. */
-static int last_undo(const uint8_t *data, size_t len, const layout *l, undo *u) {
-    const uint8_t *h = data + len - l->shentsize;
-    uint64_t at = sh_offset(l, h), size = sh_size(l, h);
-    if (sh_type(l, h) != SHT_PROGBITS || size < 40 || at > len || size > len - at ||
-        memcmp(data + at, "LKMPUNDO", 8) || lk_load(data + at + 8, 4, 0) != 1)
-        return -1;
-    const uint8_t *r = data + at;
-    u->at = at;
-    u->count = (uint32_t)lk_load(r + 12, 4, 0);
-    u->image_len = lk_load(r + 16, 8, 0);
-    u->shoff = lk_load(r + 24, 8, 0);
-    u->shnum = lk_load(r + 32, 4, 0);
-    u->entries = r + 40;
-    return (uint64_t)u->count * 16 <= size - 40 && u->image_len >= 64 && u->image_len <= at ? 0 : -1;
-}
-
-/* An unmarked module followed by a whole tail that nothing references was cut off between steps 2
-   and 3: the tail's undo record names this header's table. Returns the image length, or 0. */
-static size_t stale_tail(const uint8_t *data, size_t len, const layout *l) {
-    undo u;
-    return !last_undo(data, len, l, &u) && u.shoff == l->shoff && u.shnum == l->shnum ? (size_t)u.image_len : 0;
-}
-
-/* A marked module whose undo record lists a symbol that is not SHN_ABS was cut off in step 4:
-   rebuild the original image into b->pass (the undo record's job) and return its length, or 0. */
-static size_t interrupted(buffers *b, const uint8_t *data, size_t len, const layout *l) {
-    undo u;
-    uint64_t symtab, symtab_size;
-    if (last_undo(data, len, l, &u) || find_symtab(data, l, &symtab, &symtab_size))
-        return 0;
-    unsigned entsize = l->is64 ? 24 : 16, shndx = l->is64 ? 6 : 14, value = l->is64 ? 8 : 4;
-    int partial = 0;
-    for (uint32_t k = 0; k < u.count; k++) {
-        uint64_t i = lk_load(u.entries + 16 * k, 4, 0);
-        if (i * entsize >= symtab_size || symtab + (i + 1) * entsize > u.image_len)
-            return 0;
-        partial |= lk_load(data + symtab + i * entsize + shndx, 2, l->msb) != SHN_ABS;
-    }
-    if (!partial)
-        return 0;
-    b->pass = grow(b->pass, &b->pass_cap, u.image_len, 1);
-    uint8_t *o = b->pass;
-    memcpy(o, data, u.image_len);
-    lk_store(o + l->shoff_at, l->w, l->msb, u.shoff);
-    lk_store(o + l->shnum_at, 2, l->msb, u.shnum);
-    for (uint32_t k = 0; k < u.count; k++) {
-        const uint8_t *entry = u.entries + 16 * k;
-        uint8_t *sym = o + symtab + lk_load(entry, 4, 0) * entsize;
-        lk_store(sym + shndx, 2, l->msb, lk_load(entry + 4, 2, 0));
-        lk_store(sym + value, l->w, l->msb, lk_load(entry + 8, 8, 0));
-    }
-    return u.image_len;
-}
-
-/* Steps 1-4 of the header comment: data (len bytes) is what the file holds now; out is the core's
-   LKMPRE_OUT_SPARSE output (total bytes): the tail, the new e_shoff and e_shnum, and each
-   preresolved symbol's fields; res says which symbols. */
-static int patch_in_place(buffers *b, int fd, const uint8_t *data, size_t len, const layout *l, const uint8_t *out,
-                          size_t total, const lkmpre_symbol_result *res, uint32_t nres) {
-    uint64_t symtab, symtab_size;
+/* Steps 1-4 of the header comment: e is the file as it is now (opened by the core's lk_elf_open);
+   out is the core's LKMPRE_OUT_SPARSE output (total bytes): the tail, the new e_shoff and e_shnum,
+   and each preresolved symbol's fields; res says which symbols. */
+static int patch_in_place(buffers *b, int fd, const lk_elf *e, const uint8_t *out, size_t total,
+                          const lkmpre_symbol_result *res, uint32_t nres) {
+    const lk_layout *l = e->l;
+    lk_elf o = lk_elf_alike(e, out, total);
+    lk_shdr symtab, names;
+    uint64_t shoff;
     /* The tail starts with the grown .shstrtab: its header in the grown table says where. */
-    uint64_t shoff = lk_load(out + l->shoff_at, l->w, l->msb);
-    if (find_symtab(data, l, &symtab, &symtab_size) || l->shstrndx >= l->shnum || shoff > total ||
-        (l->shstrndx + 1) * l->shentsize > total - shoff)
+    if (lk_elf_find_type(e, SHT_SYMTAB, &symtab) || lk_get(&o, l->e_shoff, l->word, &shoff) ||
+        shoff > UINT64_MAX - (uint64_t)e->shstrndx * e->shentsize ||
+        lk_elf_section_at(&o, shoff + (uint64_t)e->shstrndx * e->shentsize, &names))
         return -1;
-    size_t image = (size_t)sh_offset(l, out + shoff + l->shstrndx * l->shentsize);
+    size_t image = (size_t)names.offset;
     uint8_t header[64];
-    memcpy(header, data, l->ehsize);
-    memcpy(header + l->shoff_at, out + l->shoff_at, l->w);
-    memcpy(header + l->shnum_at, out + l->shnum_at, 2);
-    int marked = !memcmp(header, data, l->ehsize);
-    if (image > total || (!marked && len > image && ftruncate(fd, (off_t)image)))
+    memcpy(header, e->data, e->ehsize);
+    memcpy(header + l->e_shoff, out + l->e_shoff, l->word);
+    memcpy(header + l->e_shnum, out + l->e_shnum, 2);
+    int marked = !memcmp(header, e->data, e->ehsize);
+    if (image > total || (!marked && e->len > image && ftruncate(fd, (off_t)image)))
         return -1;
-    if (pwrite_all(fd, out + image, total - image, (off_t)image) || pwrite_all(fd, header, l->ehsize, 0))
+    if (pwrite_all(fd, out + image, total - image, (off_t)image) || pwrite_all(fd, header, e->ehsize, 0))
         return -1;
     uint64_t lo = UINT64_MAX, hi = 0;
-    unsigned entsize = l->is64 ? 24 : 16;
+    unsigned entsize = l->sym_entsize;
     for (uint32_t j = 0; j < nres; j++) {
         if (res[j].reason != LKMPRE_RESOLVED)
             continue;
-        uint64_t at = symtab + (uint64_t)res[j].symbol * entsize;
+        uint64_t at = symtab.offset + (uint64_t)res[j].symbol * entsize;
         lo = at < lo ? at : lo;
         hi = at + entsize > hi ? at + entsize : hi;
     }
     if (lo >= hi)
         return 0;
-    if (hi > len || hi > total || hi > symtab + symtab_size)
+    if (hi > e->len || hi > total || hi > symtab.offset + symtab.size)
         return -1;
     size_t span = (size_t)(hi - lo);
     b->pass = grow(b->pass, &b->pass_cap, span, 1);
-    memcpy(b->pass, data + lo, span);
-    unsigned value = l->is64 ? 8 : 4, shndx = l->is64 ? 6 : 14; /* field offsets; st_value is w bytes */
+    memcpy(b->pass, e->data + lo, span);
     for (int field = 0; field < 2; field++) {
+        unsigned off = field ? l->st_shndx : l->st_value, size = field ? 2 : l->word;
         for (uint32_t j = 0; j < nres; j++) {
             if (res[j].reason == LKMPRE_RESOLVED) {
-                uint64_t at = symtab + (uint64_t)res[j].symbol * entsize + (field ? shndx : value);
-                memcpy(b->pass + (at - lo), out + at, field ? 2 : l->w);
+                uint64_t at = symtab.offset + (uint64_t)res[j].symbol * entsize + off;
+                memcpy(b->pass + (at - lo), out + at, size);
             }
         }
         if (pwrite_all(fd, b->pass, span, (off_t)lo))
@@ -273,20 +165,97 @@ static int patch_in_place(buffers *b, int fd, const uint8_t *data, size_t len, c
     return 0;
 }
 
-static char *format(const char *fmt, const char *path, const char *detail) {
-    size_t n = strlen(fmt) + strlen(path) + strlen(detail) + 1;
-    char *s = malloc(n);
-    if (!s) {
+static void *must(void *p) {
+    if (!p) {
         fprintf(stderr, "lkmpre-tree: out of memory\n");
         exit(2);
     }
-    snprintf(s, n, fmt, path, detail);
+    return p;
+}
+
+/* A module's line, made safe as the Java CLI's OneLine makes it: every control character (C0,
+   DEL, and C1, which UTF-8 spells C2 80-9F) written as \xNN. The path is the file name's bytes
+   (UTF-8 for Java); detail is ASCII, or UTF-8 made by latin1() from .modinfo text. */
+static char *format(const char *fmt, const char *path, const char *detail) {
+    size_t n = strlen(fmt) + strlen(path) + strlen(detail) + 1;
+    char *raw = must(malloc(n)), *s = must(malloc(4 * n)), *o = s;
+    snprintf(raw, n, fmt, path, detail);
+    for (const unsigned char *p = (const unsigned char *)raw; *p; p++) {
+        unsigned c = *p;
+        if (c == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            c = *++p;
+        else if (c >= 0x20 && c != 0x7f) {
+            *o++ = (char)c;
+            continue;
+        }
+        o += sprintf(o, "\\x%02x", c);
+    }
+    *o = 0;
+    free(raw);
     return s;
+}
+
+/* .modinfo bytes as the Java CLI reads them (ISO-8859-1), in UTF-8, NUL-terminated. */
+static char *latin1(const uint8_t *v, size_t n) {
+    char *s = must(malloc(2 * n + 1)), *o = s;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] < 0x80) {
+            *o++ = (char)v[i];
+        } else {
+            *o++ = (char)(0xc0 | v[i] >> 6);
+            *o++ = (char)(0x80 | (v[i] & 0x3f));
+        }
+    }
+    *o = 0;
+    return s;
+}
+
+/* Why the core refused the module, in the Java CLI's words (Preresolver's refusal texts). */
+static char *refusal(const run *r, const lk_elf *e, int elf, const lkmpre_module_result *m) {
+    static const char signed_[] = "module signature appended; --strip-signature removes it, and the module then "
+                                  "loads unsigned";
+    char buf[160];
+    switch (m->refusal) {
+    case LKMPRE_REFUSED_SIGNED:
+        return must(strdup(signed_));
+    case LKMPRE_REFUSED_CLASS:
+        snprintf(buf, sizeof buf, "ELF%u module for an ELF%u kernel", m->module_class,
+                 lkmpre_index_flags(r->index) & LKMPRE_INDEX_ELF64 ? 64u : 32u);
+        return must(strdup(buf));
+    case LKMPRE_REFUSED_MACHINE:
+        snprintf(buf, sizeof buf, "module is for machine %u, kernel for machine %u", m->module_machine,
+                 r->index->machine);
+        return must(strdup(buf));
+    default: {
+        const char *release = "";
+        size_t rlen = lk_banner_release(lk_index_banner(r->index), &release), vlen = 0, first = 0;
+        const uint8_t *v = NULL;
+        if (elf)
+            (void)lk_modinfo_first(e, "vermagic", &v, &vlen);
+        while (first < vlen && v[first] != ' ')
+            first++;
+        char *built = latin1(v ? v : (const uint8_t *)"", first);
+        size_t n = strlen(built) + rlen + 80;
+        char *s = must(malloc(n));
+        snprintf(s, n, "module is built for kernel %s, kernel is %.*s: its addresses would be wrong", built, (int)rlen,
+                 release);
+        free(built);
+        return s;
+    }
+    }
 }
 
 static void fail(job *j, const char *name, const char *why) {
     j->status = ST_FAILED;
     j->line = format("FAILED  %s (%s)", name, why);
+}
+
+/* A failure the core reported: its message quotes the file's bytes (section names), which Java
+   reads as ISO-8859-1. */
+static void fail_core(job *j, const char *name, const lkmpre_error *err) {
+    char *why = latin1((const uint8_t *)err->message, strnlen(err->message, sizeof err->message));
+    fail(j, name, why);
+    free(why);
 }
 
 /* How long a run waits for a module another run holds (the Java CLI's ModuleLock.WAIT). */
@@ -353,11 +322,13 @@ static void process(const run *r, buffers *b, job *j) {
         close(fd);
         return;
     }
-    /* What the tool reads of the file itself; a file that is not ELF is the core's to report. */
-    layout l;
-    int elf = !read_layout(data, len, &l);
+    /* What the tool reads of the file itself, through the core's ELF view; a file that does not
+       open is the core's to report. */
+    lk_elf e;
+    b->scratch = grow(b->scratch, &b->scratch_cap, lk_elf_scratch_words(data, len), sizeof *b->scratch);
+    int elf = !lk_elf_open(&e, data, len, b->scratch, b->scratch_cap, NULL);
     const uint8_t *module = data;
-    size_t module_len = len, image = elf ? stale_tail(data, len, &l) : 0;
+    size_t module_len = len, image = elf ? lk_undo_stale_tail(&e) : 0;
     if (image)
         module_len = image;
     lkmpre_module_result m;
@@ -373,18 +344,23 @@ static void process(const run *r, buffers *b, job *j) {
             b->res = grow(b->res, &b->res_cap, res_need, sizeof *b->res);
         }
         if (s) {
-            fail(j, name, err.message);
+            fail_core(j, name, &err);
             goto done;
         }
         /* A module cut off in step 4 of an earlier run: preresolve its original image again. */
-        size_t restored;
+        lk_undo u;
+        lk_shdr symtab;
         if (m.status != LKMPRE_MODULE_ALREADY || module != data || image || !elf ||
-            !(restored = interrupted(b, data, len, &l)))
+            !lk_undo_interrupted(&e, &u, &symtab))
             break;
-        module_len = restored;
-        module = b->pass;
-        b->pass = NULL;
-        b->pass_cap = 0;
+        uint8_t *restored = malloc(u.image_len ? (size_t)u.image_len : 1);
+        if (!restored) {
+            fprintf(stderr, "lkmpre-tree: out of memory\n");
+            exit(2);
+        }
+        lk_undo_restore(&e, &u, &symtab, restored);
+        module_len = (size_t)u.image_len;
+        module = restored;
     }
     char detail[64];
     switch (m.status) {
@@ -395,7 +371,7 @@ static void process(const run *r, buffers *b, job *j) {
         j->fully = m.undefined == m.preresolved;
         snprintf(detail, sizeof detail, "%u/%u%s", m.preresolved, m.undefined, j->fully ? " *fully*" : "");
         j->line = format("PRERESV %s (%s preresolved)", name, detail);
-        if (r->write && (!elf || patch_in_place(b, fd, data, len, &l, b->out, m.out_len, b->res, m.undefined))) {
+        if (r->write && (!elf || patch_in_place(b, fd, &e, b->out, m.out_len, b->res, m.undefined))) {
             free(j->line);
             char why[300];
             snprintf(why, sizeof why, "cannot write %s: %s", j->path, strerror(errno));
@@ -408,17 +384,14 @@ static void process(const run *r, buffers *b, job *j) {
         break;
     case LKMPRE_MODULE_REFUSED:
         j->status = ST_REFUSED;
-        j->line = format("REFUSED %s (%s)", name,
-                         m.refusal == LKMPRE_REFUSED_SIGNED
-                             ? "module signature appended; --strip-signature removes it, and the module then loads "
-                               "unsigned"
-                         : m.refusal == LKMPRE_REFUSED_CLASS   ? "module's ELF class is not the kernel's"
-                         : m.refusal == LKMPRE_REFUSED_MACHINE ? "module's machine is not the kernel's"
-                                                               : "module is built for another kernel release: its "
-                                                                 "addresses would be wrong");
+    {
+        char *why = refusal(r, &e, elf, &m);
+        j->line = format("REFUSED %s (%s)", name, why);
+        free(why);
         break;
+    }
     default:
-        fail(j, name, err.message);
+        fail_core(j, name, &err);
     }
 done:
     if (module != data)
@@ -435,6 +408,7 @@ static void *worker(void *arg) {
     free(b.out);
     free(b.pass);
     free(b.res);
+    free(b.scratch);
     return NULL;
 }
 

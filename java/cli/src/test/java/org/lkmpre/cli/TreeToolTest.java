@@ -58,12 +58,16 @@ class TreeToolTest {
         }
     }
 
-    /** A copy of the fixture modules at {@code tmp/name}. */
+    /** A copy of the fixture modules at {@code tmp/name}, with the malformed fixture module among them. */
     private Path copy(String name) throws Exception {
         Path p = tmp.resolve(name);
         CliRun.copyTree(modules(), p);
+        Files.copy(CliRun.fixtures().resolve("malformed/fx_truncated.ko"), p.resolve(TRUNCATED));
         return p;
     }
+
+    /** Where the copies hold fx_good cut short inside its section header table. */
+    private static final String TRUNCATED = "drivers/fx/fx_truncated.ko";
 
     private static Path modules() {
         return CliRun.fixtures().resolve("root/lib/modules/6.1.0-lkmpre-fixture/kernel");
@@ -80,12 +84,6 @@ class TreeToolTest {
         return idx;
     }
 
-    /** The tool names refusals other than a signature less precisely than the CLI: compare the word and path. */
-    private static List<String> comparable(List<String> lines) {
-        return lines.stream().map(l -> l.startsWith("REFUSED ") && !l.contains("signature")
-                ? l.substring(0, l.indexOf(" (")) : l).toList();
-    }
-
     @Test
     void writesWhatTheJavaCliWrites() throws Exception {
         Path java = copy("java");
@@ -96,7 +94,7 @@ class TreeToolTest {
                     java.toString());
             Run got = tree(index().toString(), c.toString(), "--strip-signature");
             assertEquals(expected.status(), got.status(), got.err());
-            assertEquals(comparable(expected.lines()), comparable(got.lines()));
+            assertEquals(expected.lines(), got.lines(), "the same lines, refusal and failure texts included");
             assertEquals(CliRun.digests(java), CliRun.digests(c), "round " + round);
         }
         assertTrue(CliRun.digests(c).entrySet().stream().filter(e -> !e.getValue().equals(before.get(e.getKey()))).count() >= 8,
@@ -133,13 +131,23 @@ class TreeToolTest {
         Path c = copy("c");
         Map<String, String> before = CliRun.digests(c);
         Run dry = tree(index().toString(), c.toString(), "--dry-run");
-        assertEquals(1, dry.status(), "fx_signed and fx_other_kernel are refused");
+        assertEquals(1, dry.status(), "fx_signed and fx_other_kernel are refused, fx_truncated fails");
         assertTrue(dry.lines().contains("REFUSED drivers/fx/fx_signed.ko (module signature appended; --strip-signature"
                 + " removes it, and the module then loads unsigned)"), dry.lines().toString());
         assertTrue(dry.lines().contains("PRERESV drivers/fx/fx_good.ko (8/8 *fully* preresolved)"), dry.lines().toString());
-        assertTrue(dry.lines().contains("REFUSED drivers/fx/fx_other_kernel.ko (module is built for another kernel release:"
-                + " its addresses would be wrong)"), dry.lines().toString());
+        assertTrue(dry.lines().contains("REFUSED drivers/fx/fx_other_kernel.ko (module is built for kernel 6.1.0-56-amd64,"
+                + " kernel is 6.1.0-lkmpre-fixture: its addresses would be wrong)"), dry.lines().toString());
+        assertTrue(dry.lines().stream().anyMatch(l -> l.matches("FAILED  " + TRUNCATED
+                + " \\(section header table at offset \\d+ \\(size \\d+\\) lies outside the file \\(\\d+ bytes\\)\\)")),
+                dry.lines().toString());
         assertEquals(before, CliRun.digests(c));
+        for (String backend : List.of("java", CliRun.nativeBackends().get(0))) {
+            for (String mode : List.of("--dry-run", "--patch-in-place", "--in-place")) {
+                Path java = copy(backend + mode);
+                assertEquals(dry.lines(), CliRun.of("preresolve", "--backend", backend, "--kernel", vmlinux(), mode, "-q",
+                        java.toString()).lines(), "the Java CLI's lines, " + backend + " " + mode);
+            }
+        }
     }
 
     @Test

@@ -1,17 +1,15 @@
-/* Host driver of the C core:
+/* lkmpre-native, the host driver of the C core (a developer's tool; the whole-tree tool is
+   lkmpre-tree, whose --dry-run replaced this driver's `tree`):
  *   lkmpre-native index VMLINUX OUT [--kaslr]          build an index
  *   lkmpre-native preresolve INDEX MODULE OUT [--strip-signature]
  *   lkmpre-native lookup INDEX NAME...                 look names up with every strategy
  *   lkmpre-native bench INDEX NAMES [REPS]             time every strategy over a list of names
- *   lkmpre-native tree INDEX DIR                       preresolve every .ko under DIR, write nothing
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <ftw.h>
-#include <sys/stat.h>
 #include "driver_io.h"
 #include "lkmpre.h"
 
@@ -165,58 +163,7 @@ static int cmd_bench(int argc, char **argv) {
     return 0;
 }
 
-/* Preresolves every .ko under a directory without writing (the native side of the whole-tree
-   benchmark): reads each module, runs the core, keeps the counts. */
-static const lkmpre_index *tree_index;
-static uint64_t tree_modules, tree_undefined, tree_preresolved;
-static unsigned char *tree_out;
-static size_t tree_out_cap;
-static lkmpre_symbol_result *tree_res;
-static size_t tree_res_cap;
-
-static int tree_visit(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-    (void)st;
-    (void)ftw;
-    size_t n = strlen(path);
-    if (type != FTW_F || n < 3 || strcmp(path + n - 3, ".ko"))
-        return 0;
-    size_t len, out_need, res_need;
-    unsigned char *module = read_file(path, &len);
-    lkmpre_module_result r;
-    lkmpre_error err;
-    lkmpre_status s;
-    while ((s = lkmpre_preresolve(tree_index, module, len, LKMPRE_STRIP_SIGNATURE, tree_out, tree_out_cap, &out_need,
-                                  tree_res, tree_res_cap, &res_need, &r, &err)) == LKMPRE_ERR_SPACE) {
-        tree_out_cap = out_need > tree_out_cap ? out_need : tree_out_cap;
-        tree_res_cap = res_need > tree_res_cap ? res_need : tree_res_cap;
-        tree_out = realloc(tree_out, tree_out_cap);
-        tree_res = realloc(tree_res, tree_res_cap * sizeof *tree_res);
-    }
-    tree_modules++;
-    tree_undefined += r.undefined;
-    tree_preresolved += r.preresolved;
-    free(module);
-    return 0;
-}
-
-static int cmd_tree(char **argv) {
-    unsigned char *ibuf;
-    tree_index = open_index(argv[2], &ibuf);
-    if (nftw(argv[3], tree_visit, 32, FTW_PHYS) != 0) {
-        fprintf(stderr, "lkmpre-native: %s: cannot walk\n", argv[3]);
-        return 2;
-    }
-    printf("%llu modules, %llu/%llu symbols preresolved (dry run)\n", (unsigned long long)tree_modules,
-           (unsigned long long)tree_preresolved, (unsigned long long)tree_undefined);
-    free(tree_out);
-    free(tree_res);
-    free(ibuf);
-    return 0;
-}
-
 int main(int argc, char **argv) {
-    if (argc >= 4 && !strcmp(argv[1], "tree"))
-        return cmd_tree(argv);
     if (argc >= 4 && !strcmp(argv[1], "bench"))
         return cmd_bench(argc, argv);
     if (argc >= 4 && !strcmp(argv[1], "index"))
@@ -226,6 +173,6 @@ int main(int argc, char **argv) {
     if (argc >= 3 && !strcmp(argv[1], "lookup"))
         return cmd_lookup(argc, argv);
     fprintf(stderr, "usage: lkmpre-native index VMLINUX OUT [--kaslr] | preresolve INDEX MODULE OUT "
-                    "[--strip-signature] | lookup INDEX NAME...\n");
+                    "[--strip-signature] | lookup INDEX NAME... | bench INDEX NAMES [REPS]\n");
     return 2;
 }
