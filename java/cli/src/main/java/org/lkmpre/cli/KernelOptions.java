@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
 import org.lkmpre.kernel.IndexFile;
+import org.lkmpre.kernel.KernelCache;
 import org.lkmpre.kernel.KernelSource;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.kernel.SymversMap;
@@ -35,6 +36,18 @@ final class KernelOptions {
 
     /** Reads the export table the options name. */
     KernelSymbols read() throws IOException {
+        return source().read(Optional.ofNullable(config));
+    }
+
+    /**
+     * Reads the export table the options name, an image's through {@link KernelCache#standard()}:
+     * decompressed and read on the first run on that kernel only.
+     */
+    KernelSymbols readCached() throws IOException {
+        return KernelCache.standard().read(source(), Optional.ofNullable(config));
+    }
+
+    private KernelSource source() throws IOException {
         KernelSource source;
         boolean symversPair = symvers != null && systemMap != null;
         int named = (kernel != null ? 1 : 0) + (index != null ? 1 : 0) + (symvers != null || systemMap != null ? 1 : 0);
@@ -49,6 +62,6 @@ final class KernelOptions {
         } else {
             source = new SymversMap(symvers, systemMap);
         }
-        return source.read(Optional.ofNullable(config));
+        return source;
     }
 }

@@ -41,9 +41,13 @@ final class PreresolveCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true)
     DestinationOptions destination = new DestinationOptions();
 
-    @Option(names = "--patch-in-place", description = {"in place, writing only the bytes that change, in an order that keeps"
-            + " every module loadable if the run is killed (the next run finishes it); much faster than renaming a new copy"
-            + " over each module, as --in-place does. Plain .ko files; others as --in-place"})
+    @Option(names = "--rename", description = {"in place, write a new copy of each module and rename it over the old one: a"
+            + " reader sees the old module or the new one, never a state between (for trees read while they are patched);"
+            + " the default patches each plain .ko where it lies, only the bytes that change, in an order that keeps it a"
+            + " loadable module at every step (a killed run leaves such a module; the next run finishes it)"})
+    boolean rename;
+
+    @Option(names = "--patch-in-place", hidden = true, description = "the default in-place mode (kept for scripts that name it)")
     boolean patchInPlace;
 
     @Option(names = "--dry-run", description = "report what would be done; write nothing")
@@ -82,7 +86,7 @@ final class PreresolveCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        KernelSymbols kernel = kernelOptions.read();
+        KernelSymbols kernel = kernelOptions.readCached();
         Preresolver preresolver = Preresolver.create(kernel, new PreresolveOptions(stripSignature, assumeNoKaslr));
         ModuleTree tree = ModuleTree.collect(paths, destination.outDir());
         if ((signKey == null) != (signCert == null)) {
@@ -91,11 +95,15 @@ final class PreresolveCommand implements Callable<Integer> {
         if (signKey != null) {
             tree = tree.signWith(ModuleSigner.load(signKey, signCert, hash));
         }
-        if (patchInPlace && destination.outDir().isPresent()) {
-            throw new ParameterException(spec.commandLine(), "--patch-in-place writes where the modules are: not with --out");
+        if ((patchInPlace || rename) && destination.outDir().isPresent()) {
+            throw new ParameterException(spec.commandLine(), (rename ? "--rename" : "--patch-in-place")
+                    + " writes where the modules are: not with --out");
         }
-        if (patchInPlace) {
-            tree = tree.patchingInPlace();
+        if (patchInPlace && rename) {
+            throw new ParameterException(spec.commandLine(), "--patch-in-place and --rename are two ways to write in place: choose one");
+        }
+        if (rename) {
+            tree = tree.renamingInPlace();
         }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();

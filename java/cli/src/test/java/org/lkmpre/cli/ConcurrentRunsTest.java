@@ -60,10 +60,10 @@ class ConcurrentRunsTest {
         List<String> java = new ArrayList<>(CliRun.freshJvm());
         java.addAll(List.of("org.lkmpre.cli.Main", "preresolve", "--index", idx.toString(), "--strip-signature",
                 "--assume-nokaslr", dir.toString()));
-        List<String> patchInPlace = new ArrayList<>(java);
-        patchInPlace.add(patchInPlace.size() - 1, "--patch-in-place");
+        List<String> rename = new ArrayList<>(java);
+        rename.add(rename.size() - 1, "--rename");
         List<String> tree = new ArrayList<>(TreeToolTest.command(idx.toString(), dir.toString(), "--strip-signature", "--assume-nokaslr").command());
-        return List.of(java, patchInPlace, tree, tree);
+        return List.of(rename, java, tree, tree);
     }
 
     /**

@@ -52,7 +52,7 @@ class KillDuringRewriteTest {
 
     @Test
     void everyModuleIsOldOrNewAfterAKill() throws Exception {
-        Reference r = reference();
+        Reference r = reference("--rename");
         Path original = r.original();
         Map<String, String> before = r.before();
         Map<String, String> after = r.after();
@@ -66,7 +66,7 @@ class KillDuringRewriteTest {
         for (int trial = 0; trial < TRIALS; trial++) {
             Path tree = tmp.resolve("trial" + trial);
             CliRun.copyTree(original, tree);
-            Process p = rewrite(tree);
+            Process p = rewrite(tree, "--rename");
             Thread.sleep(random.nextInt((int) Math.max(1, fullRunMillis)));
             p.destroyForcibly(); // SIGKILL on Linux
             p.waitFor();
@@ -85,7 +85,7 @@ class KillDuringRewriteTest {
             leftovers += left;
 
             System.out.printf("kill trial %d: %d/%d modules rewritten, %d temporary files left%n", trial, changed, rewritten, left);
-            assertEquals(1, rewrite(tree).waitFor(), "the second run finishes the job");
+            assertEquals(1, rewrite(tree, "--rename").waitFor(), "the second run finishes the job");
             assertEquals(after, CliRun.digests(tree), "trial " + trial + ": after the second run");
             assertEquals(List.of(), temporaryFiles(tree));
         }
@@ -94,13 +94,13 @@ class KillDuringRewriteTest {
     }
 
     /**
-     * The same with {@code --patch-in-place}: a kill may leave modules between old and new, but
+     * The same in the default in-place mode, which patches each module where it lies: a kill may leave modules between old and new, but
      * each one the next run finishes, to the bytes of an uninterrupted run (at most one module per
      * worker per kill may keep stray bytes from a torn tail write, with the same symbol table).
      */
     @Test
     void patchInPlaceKillsAreFinishedByTheNextRun() throws Exception {
-        Reference r = reference("--patch-in-place");
+        Reference r = reference();
         Path original = r.original();
         Map<String, String> before = r.before();
         Map<String, String> after = r.after();
@@ -108,7 +108,7 @@ class KillDuringRewriteTest {
         Path empty = tmp.resolve("empty");
         Files.createDirectories(empty);
         long start = System.nanoTime();
-        assertEquals(0, rewrite(empty, "--patch-in-place").waitFor());
+        assertEquals(0, rewrite(empty).waitFor());
         long startUpMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start); // JVM and kernel: no writes yet
 
         Random random = new Random(20261204);
@@ -116,7 +116,7 @@ class KillDuringRewriteTest {
         for (int trial = 0; trial < TRIALS; trial++) {
             Path tree = tmp.resolve("trial" + trial);
             CliRun.copyTree(original, tree);
-            Process p = rewrite(tree, "--patch-in-place");
+            Process p = rewrite(tree);
             Thread.sleep(startUpMillis * 3 / 4 + random.nextInt((int) Math.max(1, fullRunMillis - startUpMillis * 3 / 4)));
             p.destroyForcibly();
             p.waitFor();
@@ -124,11 +124,11 @@ class KillDuringRewriteTest {
             long done = killed.keySet().stream().filter(k -> killed.get(k).equals(after.get(k))
                     && !after.get(k).equals(before.get(k))).count();
             partial += done > 0 && done < after.size() ? 1 : 0;
-            assertEquals(1, rewrite(tree, "--patch-in-place").waitFor(), "the second run finishes the job");
+            assertEquals(1, rewrite(tree).waitFor(), "the second run finishes the job");
             Map<String, String> got = CliRun.digests(tree);
             List<String> differ = got.keySet().stream().filter(k -> !got.get(k).equals(after.get(k))).toList();
             assertTrue(differ.size() <= 2, "trial " + trial + ": " + differ);
-            System.out.printf("patch-in-place kill trial %d: %d modules done at the kill, %d with stray bytes after the next run%n",
+            System.out.printf("in-place (patch) kill trial %d: %d modules done at the kill, %d with stray bytes after the next run%n",
                     trial, done, differ.size());
         }
         assertTrue(partial > 0, "no kill landed in the middle of the tree; " + TRIALS + " trials over " + fullRunMillis + " ms");

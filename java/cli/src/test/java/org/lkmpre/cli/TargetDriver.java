@@ -7,8 +7,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.lkmpre.elf.ElfPatch;
 import org.lkmpre.internal.NativeLibrary;
 import org.lkmpre.internal.NativeResult;
 import org.lkmpre.internal.ReportBuilder;
@@ -123,11 +125,13 @@ record TargetDriver(String name, Path driver, String emulator) {
                                 Long.parseUnsignedLong(s[3], 16)));
                     }
                 }
-                byte[] bytes = status == ModuleStatus.PRERESOLVED ? Files.readAllBytes(dir.resolve(i + ".ko")) : new byte[0];
+                Optional<ElfPatch> patch = status == ModuleStatus.PRERESOLVED
+                        ? Optional.of(new ElfPatch(0, List.of(), Files.readAllBytes(dir.resolve(i + ".ko")))) : Optional.empty();
                 NativeResult r = new NativeResult(status, NativeResult.refusal(Integer.parseInt(m[3])),
                         Integer.parseInt(m[4]), Integer.parseInt(m[5]), Integer.parseInt(m[7]), Integer.parseInt(m[8]),
-                        Integer.parseInt(m[9]), left, bytes, message);
-                out.add(reports.fromNative(reference, names.get(start + i), Files.readAllBytes(batch.get(i)), r));
+                        Integer.parseInt(m[9]), left, patch, message);
+                byte[] module = Files.readAllBytes(batch.get(i));
+                out.add(reports.fromNative(reference, names.get(start + i), module, module.length, r));
             }
         }
         return out;

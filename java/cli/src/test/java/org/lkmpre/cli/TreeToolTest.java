@@ -107,23 +107,27 @@ class TreeToolTest {
                 CliRun.of("preresolve", "--dry-run", "--kernel", vmlinux(), link.toString()).lines(), "and so by the CLI");
     }
 
-    /** `lkmpre preresolve --patch-in-place` writes what the rename-based default writes. */
+    /** `lkmpre preresolve` (patching in place, the default) writes what `--rename` writes. */
     @Test
     void javaPatchInPlaceWritesWhatRenamingWrites() throws Exception {
         Path renamed = copy("renamed");
         Path patched = copy("patched");
         for (String backend : List.of("java", CliRun.nativeBackends().get(0))) {
             CliRun a = CliRun.of("preresolve", "--backend", backend, "--kernel", vmlinux(), "--strip-signature", "-q",
-                    renamed.toString());
+                    "--rename", renamed.toString());
             CliRun b = CliRun.of("preresolve", "--backend", backend, "--kernel", vmlinux(), "--strip-signature", "-q",
-                    "--patch-in-place", patched.toString());
+                    patched.toString());
             assertEquals(a.status(), b.status(), b.err());
             assertEquals(a.lines(), b.lines());
             assertEquals(CliRun.digests(renamed), CliRun.digests(patched), backend);
         }
-        CliRun both = CliRun.of("preresolve", "--kernel", vmlinux(), "--patch-in-place", "--out", tmp.resolve("o").toString(),
-                patched.toString());
-        assertEquals(2, both.status(), both.err());
+        for (String mode : List.of("--rename", "--patch-in-place")) {
+            CliRun both = CliRun.of("preresolve", "--kernel", vmlinux(), mode, "--out", tmp.resolve("o").toString(),
+                    patched.toString());
+            assertEquals(2, both.status(), both.err());
+        }
+        CliRun twoModes = CliRun.of("preresolve", "--kernel", vmlinux(), "--rename", "--patch-in-place", patched.toString());
+        assertEquals(2, twoModes.status(), twoModes.err());
     }
 
     @Test
@@ -142,7 +146,7 @@ class TreeToolTest {
                 dry.lines().toString());
         assertEquals(before, CliRun.digests(c));
         for (String backend : List.of("java", CliRun.nativeBackends().get(0))) {
-            for (String mode : List.of("--dry-run", "--patch-in-place", "--in-place")) {
+            for (String mode : List.of("--dry-run", "--rename", "--in-place")) {
                 Path java = copy(backend + mode);
                 assertEquals(dry.lines(), CliRun.of("preresolve", "--backend", backend, "--kernel", vmlinux(), mode, "-q",
                         java.toString()).lines(), "the Java CLI's lines, " + backend + " " + mode);
@@ -213,14 +217,14 @@ class TreeToolTest {
             }
         }
         assertTrue(changed >= 2, changed + " symbols changed");
-        // The tool, `lkmpre preresolve --patch-in-place` (the same protocol in Java) and the
-        // default rename-based --in-place each finish what either left.
+        // The tool, `lkmpre preresolve` patching in place (the same protocol in Java) and
+        // `--rename` each finish what either left.
         List<java.util.function.Function<String, List<String>>> finishers = List.of(
                 mode -> run(() -> mode.equals("--dry-run") ? tree(idx.toString(), dir.toString(), mode).lines()
                         : tree(idx.toString(), dir.toString()).lines()),
                 mode -> CliRun.of("preresolve", "--backend", "java", "--index", idx.toString(), mode, "-q", dir.toString()).lines(),
                 mode -> CliRun.of("preresolve", "--backend", CliRun.nativeBackends().get(0), "--index", idx.toString(),
-                        mode.equals("--dry-run") ? mode : "--patch-in-place", "-q", dir.toString()).lines());
+                        mode.equals("--dry-run") ? mode : "--rename", "-q", dir.toString()).lines());
         String done = "PRERESV fx_good.ko (8/8 *fully* preresolved)";
         for (var finisher : finishers) {
             for (byte[] state : List.of(tailOnly, marked, values, half)) {

@@ -80,6 +80,18 @@ public final class ElfBytes {
         return new ElfBytes(file, data, data.length, false, ElfLayout.ELF64);
     }
 
+    /**
+     * An accessor for other bytes laid out as this file is (a copy of part of it, or what a
+     * writer made of it): the same layout and byte order, bounded by {@code other}'s length.
+     *
+     * @param otherFile name of the other bytes, used in error messages
+     * @param other     the bytes; not copied
+     * @return the accessor
+     */
+    public ElfBytes alike(String otherFile, byte[] other) {
+        return new ElfBytes(otherFile, other, other.length, msb, layout);
+    }
+
     String file() {
         return file;
     }

@@ -162,7 +162,7 @@ public final class SymbolIndex {
         Optional<KernelConfig> config = (flags & KernelIndex.FLAG_CONFIG) == 0 ? Optional.empty()
                 : Optional.of(new KernelConfig("index " + file,
                         (flags & KernelIndex.FLAG_KASLR) != 0 ? Map.of("RANDOMIZE_BASE", "y") : Map.of()));
-        return KernelSymbols.of(file, exports, Map.of(), id, config, g.word(), machine);
+        return KernelSymbols.of(file, exports, Map.of(), id, config, g.word(), machine).withIndex(data);
     }
 
     /**

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
+import org.lkmpre.UserCache;
 import org.lkmpre.preresolve.PreresolveOptions;
 
 /**
@@ -27,6 +28,8 @@ import org.lkmpre.preresolve.PreresolveOptions;
 public final class NativeLibrary {
     /** {@code lkmpre_preresolve} flag: strip an appended signature. */
     public static final int STRIP_SIGNATURE = 0x1;
+    /** {@code LKMPRE_OUT_SPARSE}: only what changes is written into the image ({@link SparseOutput}). */
+    public static final int OUT_SPARSE = 0x2;
     /** {@code LKMPRE_ERR_SPACE}: a caller buffer is too small. */
     public static final int ERR_SPACE = -3;
     /** {@code sizeof(lkmpre_error)}. */
@@ -51,7 +54,7 @@ public final class NativeLibrary {
                 } else {
                     byte[] library = in.readAllBytes();
                     try {
-                        path = extract(library, cacheRoot());
+                        path = extract(library, UserCache.root());
                     } catch (IOException e) {
                         // No writable cache (a read-only home): a private directory for this process.
                         path = extract(library, Files.createTempDirectory("lkmpre-"));
@@ -105,19 +108,6 @@ public final class NativeLibrary {
     /** @return the class-path resource holding the library for {@code platform} */
     static String resource(String platform) {
         return "/org/lkmpre/native/" + platform + "/" + FILE;
-    }
-
-    /**
-     * The cache: the system property {@code lkmpre.cache}, else {@code $XDG_CACHE_HOME/lkmpre},
-     * else {@code ~/.cache/lkmpre}.
-     */
-    private static Path cacheRoot() {
-        String dir = System.getProperty("lkmpre.cache");
-        if (dir != null && !dir.isEmpty()) {
-            return Path.of(dir);
-        }
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        return xdg != null && !xdg.isEmpty() ? Path.of(xdg, "lkmpre") : Path.of(System.getProperty("user.home"), ".cache", "lkmpre");
     }
 
     /**

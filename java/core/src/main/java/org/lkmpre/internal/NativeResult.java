@@ -6,8 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.IntFunction;
 import java.util.function.Supplier;
+import org.lkmpre.elf.ElfPatch;
 import org.lkmpre.preresolve.ModuleStatus;
 import org.lkmpre.preresolve.UnresolvedReason;
 
@@ -23,11 +23,12 @@ import org.lkmpre.preresolve.UnresolvedReason;
  * @param licenseOffset file offset of the module's license value (0 if none)
  * @param licenseLength its length
  * @param symbols       the undefined symbols left {@code SHN_UNDEF}, in symbol-table order
- * @param output        the patched module (PRERESOLVED only, else empty)
+ * @param patch         the rewrite of the module (PRERESOLVED only)
  * @param message       the core's error message for a FAILED module
  */
 public record NativeResult(ModuleStatus status, Refusal refusal, int moduleClass, int moduleMachine, int preresolved,
-                           int licenseOffset, int licenseLength, List<Symbol> symbols, byte[] output, String message) {
+                           int licenseOffset, int licenseLength, List<Symbol> symbols, Optional<ElfPatch> patch,
+                           String message) {
     /** {@code sizeof(lkmpre_module_result)}. */
     public static final int MODULE_RESULT_SIZE = 40;
     /** {@code sizeof(lkmpre_symbol_result)} on LP64 and ILP32 alike. */
@@ -44,6 +45,7 @@ public record NativeResult(ModuleStatus status, Refusal refusal, int moduleClass
     private static final int LICENSE_LEN = 28;
     private static final int OUT_LEN = 32;
     // lkmpre_symbol_result: symbol, name_offset, reason, entry (uint32_t), then the uint64_t module_crc.
+    private static final int SYMBOL_INDEX = 0;
     private static final int SYMBOL_NAME_OFFSET = 4;
     private static final int SYMBOL_REASON = 8;
     private static final int SYMBOL_MODULE_CRC = 16;
@@ -85,35 +87,54 @@ public record NativeResult(ModuleStatus status, Refusal refusal, int moduleClass
         symbols = List.copyOf(symbols);
     }
 
+    /** Reads the patch out of the core's output buffer. */
+    @FunctionalInterface
+    public interface PatchReader {
+        /**
+         * @param preresolved indexes in {@code .symtab} of the symbols the core preresolved
+         * @param outLength   {@code out_len}
+         * @return the patch
+         */
+        ElfPatch read(int[] preresolved, long outLength);
+    }
+
     /**
      * Reads what {@code lkmpre_preresolve()} wrote.
      *
      * @param result  the {@code lkmpre_module_result}, {@link #MODULE_RESULT_SIZE} bytes, in the core's byte order
      * @param results the {@code lkmpre_symbol_result} array, one per undefined symbol, same byte order
-     * @param output  the first {@code out_len} bytes of the output buffer, asked for only when preresolved
+     * @param output  reads the patch, asked only when preresolved
      * @param message the error message, asked for only when the module failed
      * @return the result
      * @throws IllegalArgumentException if a code is none the core defines
      */
-    public static NativeResult decode(ByteBuffer result, ByteBuffer results, IntFunction<byte[]> output,
+    public static NativeResult decode(ByteBuffer result, ByteBuffer results, PatchReader output,
                                       Supplier<String> message) {
         ModuleStatus status = status(result.getInt(STATUS));
         List<Symbol> left = new ArrayList<>();
+        Optional<ElfPatch> patch = Optional.empty();
         if (status == ModuleStatus.PRERESOLVED) {
             int undefined = result.getInt(UNDEFINED);
+            int[] resolved = new int[result.getInt(PRERESOLVED)];
+            int n = 0;
             for (int i = 0; i < undefined; i++) {
                 int at = i * SYMBOL_RESULT_SIZE;
                 int reason = results.getInt(at + SYMBOL_REASON);
                 if (reason != 0) {
                     left.add(new Symbol(results.getInt(at + SYMBOL_NAME_OFFSET), reason(reason),
                             results.getLong(at + SYMBOL_MODULE_CRC)));
+                } else if (n < resolved.length) {
+                    resolved[n++] = results.getInt(at + SYMBOL_INDEX);
                 }
             }
+            if (n != resolved.length) {
+                throw new IllegalStateException("native core counts " + resolved.length + " preresolved symbols, lists " + n);
+            }
+            patch = Optional.of(output.read(resolved, result.getLong(OUT_LEN)));
         }
-        byte[] bytes = status == ModuleStatus.PRERESOLVED ? output.apply(Math.toIntExact(result.getLong(OUT_LEN))) : new byte[0];
         return new NativeResult(status, refusal(result.getInt(REFUSAL)), result.getInt(MODULE_CLASS),
                 result.getInt(MODULE_MACHINE), result.getInt(PRERESOLVED), result.getInt(LICENSE_OFFSET),
-                result.getInt(LICENSE_LEN), left, bytes, status == ModuleStatus.FAILED ? message.get() : "");
+                result.getInt(LICENSE_LEN), left, patch, status == ModuleStatus.FAILED ? message.get() : "");
     }
 
     /**

@@ -1,6 +1,7 @@
 package org.lkmpre.internal;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -98,15 +99,16 @@ public final class ReportBuilder {
      *
      * @param reference the Java reference, run again on a module the core found malformed
      * @param path      how to name the module
-     * @param data      the module's bytes
+     * @param data      holds the module's bytes
+     * @param length    the module's length
      * @param result    what the C core returned
      * @return the outcome
      * @throws IllegalStateException if the core and the reference disagree about a malformed module
      */
-    public Outcome fromNative(Preresolver reference, String path, byte[] data, NativeResult result) {
+    public Outcome fromNative(Preresolver reference, String path, byte[] data, int length, NativeResult result) {
         return switch (result.status()) {
             case FAILED -> {
-                Outcome java = reference.preresolve(path, data);
+                Outcome java = reference.preresolve(path, data, length);
                 if (!(java instanceof Outcome.Failed)) {
                     throw new IllegalStateException(path + ": the native core rejects the module (" + result.message()
                             + ") but the Java reference says " + java.report().status());
@@ -118,7 +120,7 @@ public final class ReportBuilder {
                 case SIGNED -> signed(path);
                 case CLASS -> classMismatch(path, result.moduleClass());
                 case MACHINE -> machineMismatch(path, result.moduleMachine());
-                case VERMAGIC -> releaseMismatch(path, builtFor(KernelModule.parse(path, data)).orElseThrow());
+                case VERMAGIC -> releaseMismatch(path, builtFor(KernelModule.parse(path, Arrays.copyOf(data, length))).orElseThrow());
                 case NONE -> throw new IllegalStateException(path + ": refused without a reason");
             };
             case PRERESOLVED -> {
@@ -127,7 +129,7 @@ public final class ReportBuilder {
                 for (NativeResult.Symbol s : result.symbols()) {
                     unresolved.add(unresolved(s.name(data), s.reason(), license, s.moduleCrc()));
                 }
-                yield preresolved(path, result.preresolved(), unresolved, new ElfPatch(0, List.of(), result.output()));
+                yield preresolved(path, result.preresolved(), unresolved, result.patch().orElseThrow());
             }
         };
     }

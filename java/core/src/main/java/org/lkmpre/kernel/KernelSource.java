@@ -36,14 +36,24 @@ public sealed interface KernelSource permits Vmlinux, Vmlinuz, SymversMap, Index
      * @throws InputFormatException if a file is malformed
      */
     default KernelSymbols read(Optional<Path> config) throws IOException {
-        KernelSymbols symbols = read();
+        return withConfig(read(), primaryFile(), config);
+    }
+
+    /**
+     * @param symbols what a source read from {@code primary}
+     * @param primary the source's {@link #primaryFile}
+     * @param config  an explicit {@code .config} file, or empty
+     * @return {@code symbols} with the configuration {@link #read(Optional)} chooses
+     * @throws IOException if a configuration file cannot be read
+     */
+    static KernelSymbols withConfig(KernelSymbols symbols, Path primary, Optional<Path> config) throws IOException {
         if (config.isPresent()) {
             return symbols.withConfig(KernelConfig.parse(config.get().toString(), readFile(config.get())));
         }
         if (symbols.config().isPresent()) {
             return symbols;
         }
-        return findConfigBeside(primaryFile()).map(symbols::withConfig).orElse(symbols);
+        return findConfigBeside(primary).map(symbols::withConfig).orElse(symbols);
     }
 
     /**

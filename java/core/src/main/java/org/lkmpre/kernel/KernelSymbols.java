@@ -23,10 +23,11 @@ public final class KernelSymbols {
     private final int machine;
     private final boolean hasCrcs;
     private final Map<String, Long> exportSections;
+    private final Optional<byte[]> index;
 
     private KernelSymbols(String origin, List<ExportedSymbol> exports, Map<String, String> moduleExports,
                           KernelIdentity identity, Optional<KernelConfig> config, int wordSize, int machine,
-                          Map<String, Long> exportSections) {
+                          Map<String, Long> exportSections, Optional<byte[]> index) {
         this.origin = Objects.requireNonNull(origin);
         this.exports = List.copyOf(exports);
         Map<String, ExportedSymbol> map = new HashMap<>(exports.size() * 2);
@@ -45,6 +46,7 @@ public final class KernelSymbols {
         this.machine = machine;
         this.hasCrcs = this.exports.stream().anyMatch(e -> e.crc().isPresent());
         this.exportSections = Collections.unmodifiableMap(new java.util.LinkedHashMap<>(exportSections));
+        this.index = index;
     }
 
     /**
@@ -62,13 +64,29 @@ public final class KernelSymbols {
      */
     public static KernelSymbols of(String origin, List<ExportedSymbol> exports, Map<String, String> moduleExports,
                                    KernelIdentity identity, Optional<KernelConfig> config, int wordSize, int machine) {
-        return new KernelSymbols(origin, exports, moduleExports, identity, config, wordSize, machine, Map.of());
+        return new KernelSymbols(origin, exports, moduleExports, identity, config, wordSize, machine, Map.of(), Optional.empty());
     }
 
     /** @return the same table with {@code config} as its configuration */
     public KernelSymbols withConfig(KernelConfig config) {
         return new KernelSymbols(origin, exports, moduleExports, identity, Optional.of(config), wordSize, machine,
-                exportSections);
+                exportSections, index);
+    }
+
+    /**
+     * @param index the export index (docs/index-format.md) this table was read from
+     * @return the same table, carrying that index for the C core, which then need not be given one
+     *         written again from the table (the configuration's KASLR flag aside, which the core
+     *         does not read when preresolving, the two answer every lookup the same)
+     */
+    public KernelSymbols withIndex(byte[] index) {
+        return new KernelSymbols(origin, exports, moduleExports, identity, config, wordSize, machine, exportSections,
+                Optional.of(index.clone()));
+    }
+
+    /** @return the export index this table was read from, if it was read from one (a copy) */
+    public Optional<byte[]> index() {
+        return index.map(byte[]::clone);
     }
 
     /**
@@ -77,7 +95,7 @@ public final class KernelSymbols {
      * @return the same table, knowing what its sections occupy in the image
      */
     public KernelSymbols withExportSections(Map<String, Long> sections) {
-        return new KernelSymbols(origin, exports, moduleExports, identity, config, wordSize, machine, sections);
+        return new KernelSymbols(origin, exports, moduleExports, identity, config, wordSize, machine, sections, index);
     }
 
     /**

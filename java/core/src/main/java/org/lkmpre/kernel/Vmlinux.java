@@ -257,6 +257,11 @@ public record Vmlinux(Path path) implements KernelSource {
         return (n + 3) & ~3L;
     }
 
+    /** @return how a configuration embedded in the image {@code file} names where it was read */
+    static String embeddedConfigOrigin(String file) {
+        return "embedded IKCONFIG in " + file;
+    }
+
     private static Optional<KernelConfig> embeddedConfig(String file, byte[] data) {
         int start = ByteSearch.indexOf(data, IKCONFIG_START, 0, data.length);
         if (start < 0) {
@@ -269,7 +274,7 @@ public record Vmlinux(Path path) implements KernelSource {
         }
         try (var in = new GzipCompressorInputStream(new ByteArrayInputStream(data, gz, end - gz))) {
             byte[] text = Decompression.readCapped(file, in, Decompression.MAX_CONFIG_BYTES);
-            return Optional.of(KernelConfig.parse("embedded IKCONFIG in " + file, text));
+            return Optional.of(KernelConfig.parse(embeddedConfigOrigin(file), text));
         } catch (IOException e) {
             throw new InputFormatException(file, "embedded kernel config is not valid gzip data: " + e.getMessage(), e);
         }

@@ -34,7 +34,12 @@ public record Vmlinuz(Path path) implements KernelSource {
     public KernelSymbols read() throws IOException {
         String file = path.toString();
         byte[] vmlinux = extract(file, KernelSource.readFile(path));
-        return Vmlinux.parse(file + " (decompressed payload)", vmlinux);
+        return Vmlinux.parse(origin(file), vmlinux);
+    }
+
+    /** @return how the export table of the image {@code file} names where it was read */
+    static String origin(String file) {
+        return file + " (decompressed payload)";
     }
 
     /**

@@ -73,6 +73,18 @@ public record ModuleCompression(Format format, int level, int xzCheck, int xzDic
         return NONE;
     }
 
+    /**
+     * @param data   holds the file's bytes
+     * @param length the file's length
+     * @return true if the file starts with none of the compressed formats' magic numbers, so that
+     *         {@link #detect} would say {@link Format#NONE}
+     */
+    public static boolean isPlain(byte[] data, int length) {
+        byte[] head = Arrays.copyOf(data, Math.min(length, 6));
+        return !startsWith(head, 0xfd, '7', 'z', 'X', 'Z', 0) && !startsWith(head, 0x28, 0xb5, 0x2f, 0xfd)
+                && !startsWith(head, 0x1f, 0x8b, 0x08);
+    }
+
     private static boolean startsWith(byte[] data, int... magic) {
         if (data.length < magic.length) {
             return false;

@@ -183,17 +183,28 @@ public record UndoRecord(long imageLength, long shoff, int shnum, List<Entry> sy
      * @return the length of the original image before the tail, or empty
      */
     public static OptionalInt staleTail(byte[] data) {
-        if (data.length < MIN_IMAGE) {
+        return staleTail(data, data.length);
+    }
+
+    /**
+     * {@link #staleTail(byte[])} of the file in the first {@code length} bytes of {@code data}.
+     *
+     * @param data   holds the file
+     * @param length the file's length
+     * @return the length of the original image before the tail, or empty
+     */
+    public static OptionalInt staleTail(byte[] data, int length) {
+        if (length < MIN_IMAGE) {
             return OptionalInt.empty();
         }
         try {
-            ElfBytes b = ElfBytes.open("", data, data.length);
+            ElfBytes b = ElfBytes.open("", data, length);
             ElfLayout l = b.layout();
-            long h = data.length - l.shentsize();
+            long h = length - l.shentsize();
             long at = b.word(h + l.shOffset());
             long size = b.word(h + l.shSize());
-            if (b.u32(h + l.shType()) != Section.SHT_PROGBITS || size < HEADER || at < 0 || at > data.length
-                    || size > data.length - at || !startsAt(data, (int) at)) {
+            if (b.u32(h + l.shType()) != Section.SHT_PROGBITS || size < HEADER || at < 0 || at > length
+                    || size > length - at || !startsAt(data, (int) at)) {
                 return OptionalInt.empty(); // the common case, decided without copying anything
             }
             UndoRecord undo = decode("", Arrays.copyOfRange(data, (int) at, (int) (at + size)));

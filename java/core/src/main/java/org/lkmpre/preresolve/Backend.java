@@ -1,5 +1,6 @@
 package org.lkmpre.preresolve;
 
+import java.util.Arrays;
 import org.lkmpre.kernel.KernelSymbols;
 
 /**
@@ -24,6 +25,21 @@ public interface Backend extends AutoCloseable {
      * @return the outcome: {@link Outcome.Preresolved} with the patch, or why there is none
      */
     Outcome preresolve(String path, byte[] data);
+
+    /**
+     * Preresolves the module held in the first {@code length} bytes of {@code buffer}, for callers
+     * that read every module into one buffer they reuse ({@link ModuleTree}). The outcome holds
+     * no reference to {@code buffer}. The native bindings read the module where it is; this
+     * default copies it.
+     *
+     * @param path   how to name the module in the report
+     * @param buffer holds the module's bytes; not modified
+     * @param length the module's length
+     * @return the outcome, as {@link #preresolve(String, byte[])} gives it
+     */
+    default Outcome preresolve(String path, byte[] buffer, int length) {
+        return preresolve(path, length == buffer.length ? buffer : Arrays.copyOf(buffer, length));
+    }
 
     /**
      * Frees what the backend holds outside the Java heap (the FFM binding's copy of the index);

@@ -7,9 +7,10 @@ import java.util.Arrays;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.lkmpre.InputFormatException;
+import org.lkmpre.elf.ElfBytes;
 import org.lkmpre.elf.ElfFile;
 import org.lkmpre.elf.ElfLayout;
-import org.lkmpre.elf.Section;
+import org.lkmpre.elf.ElfPatch;
 import org.lkmpre.module.UndoRecord;
 
 /**
@@ -56,37 +57,65 @@ final class InPlacePatch {
     }
 
     /**
-     * Writes {@code patched} over the file {@code out} has open (and locked), which holds
-     * {@code current}, in steps 1-4.
+     * Writes {@code patch} of {@code plain} (its first {@code plainLength} bytes) over the file
+     * {@code out} has open (and locked), which holds the first {@code currentLength} bytes of
+     * {@code current}: {@code plain} itself, or plain with what a killed run left (a stale tail, a
+     * write cut off in step 4). Steps 1-4, with the symbol table written as the span from the first
+     * changed entry to the last (as lkmpre-tree does).
      *
-     * @return false, having written nothing, if {@code patched} differs from {@code current} in
-     *         more than its ELF header, symbol table and tail (then the caller rewrites the file)
+     * @return false, having written nothing, if the patch changes more than the ELF header and
+     *         symbol fields of the image, or {@code current} differs from {@code plain} anywhere the
+     *         patch does not write (then the caller rewrites the file)
      */
-    static boolean write(String name, FileChannel out, byte[] current, byte[] patched) throws IOException {
-        ElfFile elf = ElfFile.parse(name, patched);
-        Section symtab = elf.symbolTable().orElseThrow();
-        int image = (int) UndoRecord.find(elf).orElseThrow().imageLength();
-        ElfLayout l = elf.layout();
+    static boolean write(String name, FileChannel out, byte[] current, int currentLength, byte[] plain, int plainLength,
+                         ElfPatch patch) throws IOException {
+        ElfLayout l = ElfBytes.open(name, plain, plainLength).layout();
         int ehsize = l.ehsize();
-        int from = (int) symtab.offset();
-        int to = (int) (symtab.offset() + symtab.size());
-        if (image > current.length || to > image || from < ehsize
-                || Arrays.mismatch(current, ehsize, from, patched, ehsize, from) >= 0
-                || Arrays.mismatch(current, to, image, patched, to, image) >= 0) {
+        int image = patch.keep();
+        int lo = Integer.MAX_VALUE;
+        int hi = 0;
+        for (ElfPatch.Edit e : patch.edits()) {
+            int at = (int) e.offset();
+            int size = e.bytes().length;
+            if (at < ehsize ? at + size > ehsize : size != l.wordSize() && size != 2) {
+                return false; // neither a header field nor a symbol's st_value or st_shndx
+            }
+            if (at >= ehsize) {
+                lo = Math.min(lo, at);
+                hi = Math.max(hi, at + size);
+            }
+        }
+        if (lo > hi) {
+            lo = hi = ehsize;
+        }
+        if (image > currentLength || image > plainLength || hi > image
+                || current != plain && (Arrays.mismatch(current, ehsize, lo, plain, ehsize, lo) >= 0
+                        || Arrays.mismatch(current, hi, image, plain, hi, image) >= 0)) {
             return false;
         }
-        boolean marked = Arrays.equals(current, 0, ehsize, patched, 0, ehsize);
-        byte[] values = Arrays.copyOfRange(current, from, to);
-        for (int at = 0; at < values.length; at += l.symEntsize()) {
-            System.arraycopy(patched, from + at + l.stValue(), values, at + l.stValue(), l.wordSize());
+        byte[] header = Arrays.copyOf(plain, ehsize);
+        byte[] values = Arrays.copyOfRange(current, lo, hi);
+        byte[] symbols = Arrays.copyOfRange(plain, lo, hi);
+        for (ElfPatch.Edit e : patch.edits()) {
+            int at = (int) e.offset();
+            byte[] b = e.bytes();
+            if (at < ehsize) {
+                System.arraycopy(b, 0, header, at, b.length);
+            } else {
+                System.arraycopy(b, 0, symbols, at - lo, b.length);
+                if (b.length == l.wordSize()) {
+                    System.arraycopy(b, 0, values, at - lo, b.length);
+                }
+            }
         }
-        if (!marked && current.length > image) {
+        boolean marked = Arrays.equals(current, 0, ehsize, header, 0, ehsize);
+        if (!marked && currentLength > image) {
             out.truncate(image);
         }
-        writeAt(out, ByteBuffer.wrap(patched, image, patched.length - image), image);
-        writeAt(out, ByteBuffer.wrap(patched, 0, ehsize), 0);
-        writeAt(out, ByteBuffer.wrap(values), from);
-        writeAt(out, ByteBuffer.wrap(patched, from, to - from), from);
+        writeAt(out, ByteBuffer.wrap(patch.tail()), image);
+        writeAt(out, ByteBuffer.wrap(header), 0);
+        writeAt(out, ByteBuffer.wrap(values), lo);
+        writeAt(out, ByteBuffer.wrap(symbols), lo);
         return true;
     }
 

@@ -16,6 +16,7 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
@@ -36,6 +37,7 @@ import org.lkmpre.InputFormatException;
 import org.lkmpre.elf.ElfPatch;
 import org.lkmpre.module.ModuleCompression;
 import org.lkmpre.module.ModuleSigner;
+import org.lkmpre.module.UndoRecord;
 
 /**
  * A set of module files to preresolve ({@code .ko}, or compressed {@code .ko.xz}, {@code .ko.zst},
@@ -70,13 +72,14 @@ public final class ModuleTree {
     private final Optional<ModuleSigner> signer;
     /** Temporary files of a run that was killed mid-write, found in the directories walked. */
     private final List<Path> leftovers;
-    private final boolean patchInPlace;
+    /** In place, a new copy renamed over each module instead of a patch where it lies. */
+    private final boolean rename;
 
-    private ModuleTree(List<Target> targets, Optional<ModuleSigner> signer, List<Path> leftovers, boolean patchInPlace) {
+    private ModuleTree(List<Target> targets, Optional<ModuleSigner> signer, List<Path> leftovers, boolean rename) {
         this.targets = List.copyOf(targets);
         this.signer = signer;
         this.leftovers = List.copyOf(leftovers);
-        this.patchInPlace = patchInPlace;
+        this.rename = rename;
     }
 
     /**
@@ -84,19 +87,20 @@ public final class ModuleTree {
      * @return the same tree, signing what it writes
      */
     public ModuleTree signWith(ModuleSigner signer) {
-        return new ModuleTree(targets, Optional.of(signer), leftovers, patchInPlace);
+        return new ModuleTree(targets, Optional.of(signer), leftovers, rename);
     }
 
     /**
-     * Plain, unsigned-on-output modules rewritten where they are then get only the bytes that
-     * change, in an order that keeps each file a correct module at every step (lkmpre-tree's
-     * protocol, docs/native.md), instead of a new copy renamed over the old one: a reader may see
-     * an intermediate state, each of which loads correctly, and a killed run is finished by the
-     * next. Much faster on file systems that flush on a rename over a file (ext4).
+     * Modules rewritten where they are then get a new copy renamed over each (a reader sees the old
+     * module or the new one, never a state between), instead of the default: a plain module
+     * written in place without re-signing gets only the bytes that change, in an order that keeps
+     * the file a correct, loadable module at every step (lkmpre-tree's protocol, docs/native.md),
+     * so a reader may see such a state and a killed run is finished by the next. Renaming costs
+     * about what copying the tree costs (ext4 writes out a file renamed over another at once).
      *
-     * @return the same tree, patching in place
+     * @return the same tree, renaming new copies over modules written in place
      */
-    public ModuleTree patchingInPlace() {
+    public ModuleTree renamingInPlace() {
         return new ModuleTree(targets, signer, leftovers, true);
     }
 
@@ -192,8 +196,9 @@ public final class ModuleTree {
     }
 
     /**
-     * Preresolves every module, writing each result atomically (a temporary file renamed over
-     * the destination; see {@link #patchingInPlace()} for the other way) unless {@code dryRun}. A module that cannot be read, or whose write fails,
+     * Preresolves every module and writes each result unless {@code dryRun}: a plain module in
+     * place by patching it where it lies (unless {@link #renamingInPlace()}), anything else
+     * through a temporary file renamed over the destination. A module that cannot be read, or whose write fails,
      * gets a {@link ModuleStatus#FAILED} report; the others are still processed. Temporary
      * files that a killed run left in the directories walked are removed first.
      *
@@ -227,8 +232,9 @@ public final class ModuleTree {
         });
         try {
             List<Future<ModuleReport>> futures = new ArrayList<>(targets.size());
+            ThreadLocal<ModuleBuffer> buffers = ThreadLocal.withInitial(ModuleBuffer::new);
             for (Target t : targets) {
-                futures.add(pool.submit(() -> process(backend, t, dryRun)));
+                futures.add(pool.submit(() -> process(backend, t, dryRun, buffers.get())));
             }
             List<ModuleReport> reports = new ArrayList<>(targets.size());
             for (Future<ModuleReport> f : futures) {
@@ -270,7 +276,7 @@ public final class ModuleTree {
      * {@link ModuleLock} from before it reads the module until after its last write, so a module
      * another run finished meanwhile is read as it left it (and reported already preresolved).
      */
-    private ModuleReport process(Backend backend, Target t, boolean dryRun) {
+    private ModuleReport process(Backend backend, Target t, boolean dryRun, ModuleBuffer buffer) {
         ModuleLock lock;
         try {
             lock = !dryRun && t.destination().equals(t.source()) ? ModuleLock.acquire(t.source()) : null;
@@ -278,21 +284,65 @@ public final class ModuleTree {
             return ModuleReport.notPatched(t.name(), ModuleStatus.FAILED, "cannot lock: " + e.getMessage());
         }
         try (lock) {
-            byte[] data;
             try {
-                data = lock != null ? lock.read() : Files.readAllBytes(t.source());
+                if (lock != null) {
+                    buffer.read(lock.channel());
+                } else {
+                    try (FileChannel in = FileChannel.open(t.source(), StandardOpenOption.READ)) {
+                        buffer.read(in);
+                    }
+                }
             } catch (IOException e) {
                 return ModuleReport.notPatched(t.name(), ModuleStatus.FAILED, "cannot read: " + e.getMessage());
             }
-            return preresolve(backend, t, dryRun, data, lock);
+            if (!ModuleCompression.isPlain(buffer.bytes(), buffer.length())) {
+                return preresolveCompressed(backend, t, dryRun, buffer.copy());
+            }
+            return preresolve(backend, t, dryRun, buffer, lock);
         } catch (IOException e) {
             return ModuleReport.notPatched(t.name(), ModuleStatus.FAILED, "cannot write " + t.destination() + ": " + e.getMessage());
         }
     }
 
-    /** Decides and writes one module whose bytes are {@code data}; {@code lock} is held when writing in place. */
-    private ModuleReport preresolve(Backend backend, Target t, boolean dryRun, byte[] data, ModuleLock lock)
+    /**
+     * Decides and writes one plain module, read into {@code buffer}; {@code lock} is held when
+     * writing in place. The module is used where it lies in the buffer: in place, only a module
+     * that must be restored first, or that is written by renaming, is copied.
+     */
+    private ModuleReport preresolve(Backend backend, Target t, boolean dryRun, ModuleBuffer buffer, ModuleLock lock)
             throws IOException {
+        byte[] data = buffer.bytes();
+        int length = buffer.length();
+        byte[] plain = data;
+        // What a killed in-place patch may have left: a whole tail nothing references yet.
+        int plainLength = UndoRecord.staleTail(data, length).orElse(length);
+        Outcome outcome = backend.preresolve(t.name(), plain, plainLength);
+        if (outcome instanceof Outcome.AlreadyPreresolved) {
+            // Or a patch cut off in its last step: preresolve the original image again.
+            Optional<byte[]> original = InPlacePatch.unfinished(t.name(), Arrays.copyOf(data, plainLength));
+            if (original.isPresent()) {
+                plain = original.get();
+                plainLength = plain.length;
+                outcome = backend.preresolve(t.name(), plain);
+            }
+        }
+        if (dryRun) {
+            return outcome.report();
+        }
+        if (outcome instanceof Outcome.Preresolved done) {
+            boolean patched = !rename && signer.isEmpty() && lock != null
+                    && InPlacePatch.write(t.name(), lock.channel(), data, length, plain, plainLength, done.patch());
+            if (!patched) {
+                writeModule(t, Arrays.copyOf(plain, plainLength), done.patch(), ModuleCompression.NONE, signer);
+            }
+        } else if (outcome instanceof Outcome.AlreadyPreresolved && !t.destination().equals(t.source())) {
+            writeAtomically(t, buffer.copy(), new ElfPatch(length, List.of(), new byte[0]));
+        }
+        return outcome.report();
+    }
+
+    /** Decides and writes one compressed module, whose file's bytes are {@code data}: always by renaming. */
+    private ModuleReport preresolveCompressed(Backend backend, Target t, boolean dryRun, byte[] data) throws IOException {
         ModuleCompression compression;
         byte[] plain;
         try {
@@ -301,27 +351,12 @@ public final class ModuleTree {
         } catch (InputFormatException e) {
             return ModuleReport.notPatched(t.name(), ModuleStatus.FAILED, e.reason());
         }
-        boolean plainFile = compression.format() == ModuleCompression.Format.NONE;
-        if (plainFile) {
-            plain = InPlacePatch.withoutStaleTail(plain); // what a killed in-place patch may have left
-        }
         Outcome outcome = backend.preresolve(t.name(), plain);
-        if (plainFile && outcome instanceof Outcome.AlreadyPreresolved) {
-            Optional<byte[]> original = InPlacePatch.unfinished(t.name(), plain);
-            if (original.isPresent()) {
-                plain = original.get();
-                outcome = backend.preresolve(t.name(), plain);
-            }
-        }
         if (dryRun) {
             return outcome.report();
         }
         if (outcome instanceof Outcome.Preresolved done) {
-            boolean patched = patchInPlace && plainFile && signer.isEmpty() && lock != null
-                    && InPlacePatch.write(t.name(), lock.channel(), data, done.patch().apply(plain));
-            if (!patched) {
-                writeModule(t, plain, done.patch(), compression, signer);
-            }
+            writeModule(t, plain, done.patch(), compression, signer);
         } else if (outcome instanceof Outcome.AlreadyPreresolved && !t.destination().equals(t.source())) {
             writeAtomically(t, data, new ElfPatch(data.length, List.of(), new byte[0]));
         }

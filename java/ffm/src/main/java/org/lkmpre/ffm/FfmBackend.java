@@ -16,6 +16,7 @@ import org.lkmpre.index.KernelIndex;
 import org.lkmpre.internal.NativeLibrary;
 import org.lkmpre.internal.NativeResult;
 import org.lkmpre.internal.ReportBuilder;
+import org.lkmpre.internal.SparseOutput;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.preresolve.Backend;
 import org.lkmpre.preresolve.Outcome;
@@ -40,13 +41,13 @@ final class FfmBackend implements Backend {
         MemorySegment handleMemory = arena.allocate(Core.indexHandleSize(), 8);
         MemorySegment ref = arena.allocate(ADDRESS);
         try {
-            Core.openIndex(arena, KernelIndex.write(reference.kernel()), handleMemory, ref, "index");
+            Core.openIndex(arena, index(reference.kernel()), handleMemory, ref, "index");
         } catch (InputFormatException e) {
             arena.close();
             throw new IllegalStateException("native core rejects the index Java wrote: " + e.reason(), e);
         }
         this.handle = ref.get(ADDRESS, 0);
-        this.flags = NativeLibrary.flags(reference.options());
+        this.flags = NativeLibrary.flags(reference.options()) | NativeLibrary.OUT_SPARSE;
     }
 
     @Override
@@ -72,6 +73,12 @@ final class FfmBackend implements Backend {
 
     @Override
     public Outcome preresolve(String path, byte[] data) {
+        return preresolve(path, data, data.length);
+    }
+
+    /** Reads the module where it is: no copy, whatever the buffer's length. */
+    @Override
+    public Outcome preresolve(String path, byte[] data, int length) {
         Buffers b = buffers.get();
         MemorySegment module = MemorySegment.ofArray(data);
         MemorySegment needs = MemorySegment.ofArray(b.needs);
@@ -81,7 +88,7 @@ final class FfmBackend implements Backend {
             while (true) {
                 long resultsCap = b.results.length * 8L / SYMBOL_RESULT_SIZE;
                 MemorySegment results = MemorySegment.ofArray(b.results);
-                int st = (int) Core.PRERESOLVE.invokeExact(handle, module, (long) data.length, flags, MemorySegment.ofArray(b.out),
+                int st = (int) Core.PRERESOLVE.invokeExact(handle, module, (long) length, flags, MemorySegment.ofArray(b.out),
                         (long) b.out.length, needs, results, resultsCap, needs.asSlice(8), result, err);
                 if (st == ERR_SPACE) {
                     if (b.needs[0] > b.out.length) {
@@ -98,8 +105,10 @@ final class FfmBackend implements Backend {
                 ByteBuffer head = copy(result, MODULE_RESULT_SIZE);
                 ByteBuffer symbols = copy(results, (long) NativeResult.symbolResults(head) * SYMBOL_RESULT_SIZE);
                 byte[] out = b.out;
-                return reports.fromNative(reference, path, data, NativeResult.decode(head, symbols,
-                        n -> Arrays.copyOf(out, n), () -> Core.message(b.err)));
+                return reports.fromNative(reference, path, data, length, NativeResult.decode(head, symbols,
+                        (resolved, n) -> SparseOutput.patch(path, data, length, resolved, n,
+                                (at, len) -> Arrays.copyOfRange(out, (int) at, Math.addExact((int) at, len))),
+                        () -> Core.message(b.err)));
             }
         } catch (Throwable t) {
             throw Core.rethrow(t);
@@ -115,5 +124,10 @@ final class FfmBackend implements Backend {
     @Override
     public void close() {
         arena.close();
+    }
+
+    /** @return the index the table was read from, else one written from it */
+    private static byte[] index(KernelSymbols kernel) {
+        return kernel.index().orElseGet(() -> KernelIndex.write(kernel));
     }
 }

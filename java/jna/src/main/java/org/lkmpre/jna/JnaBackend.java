@@ -18,6 +18,7 @@ import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.internal.NativeLibrary;
 import org.lkmpre.internal.NativeResult;
 import org.lkmpre.internal.ReportBuilder;
+import org.lkmpre.internal.SparseOutput;
 import org.lkmpre.preresolve.Backend;
 import org.lkmpre.preresolve.Outcome;
 import org.lkmpre.preresolve.Preresolver;
@@ -43,12 +44,12 @@ final class JnaBackend implements Backend {
         this.handleMemory = new Memory(Core.indexHandleSize());
         Memory ref = new Memory(Native.POINTER_SIZE);
         try {
-            this.index = Core.openIndex(KernelIndex.write(reference.kernel()), handleMemory, ref, "index");
+            this.index = Core.openIndex(index(reference.kernel()), handleMemory, ref, "index");
         } catch (InputFormatException e) {
             throw new IllegalStateException("native core rejects the index Java wrote: " + e.reason(), e);
         }
         this.handle = ref.getPointer(0);
-        this.flags = NativeLibrary.flags(reference.options());
+        this.flags = NativeLibrary.flags(reference.options()) | NativeLibrary.OUT_SPARSE;
     }
 
     @Override
@@ -63,12 +64,18 @@ final class JnaBackend implements Backend {
 
     @Override
     public Outcome preresolve(String path, byte[] data) {
-        Memory module = new Memory(Math.max(1, data.length));
-        module.write(0, data, 0, data.length);
+        return preresolve(path, data, data.length);
+    }
+
+    /** Copies only the module's bytes to native memory, whatever the buffer's length. */
+    @Override
+    public Outcome preresolve(String path, byte[] data, int length) {
+        Memory module = new Memory(Math.max(1, length));
+        module.write(0, data, 0, length);
         // Enough for every well-formed module: the image, plus copies of a name table and a
         // section header table that both fit in it, plus one header and padding.
-        long outCap = 2L * data.length + 128;
-        long resultsCap = Math.max(1, data.length / 16);
+        long outCap = 2L * length + 128;
+        long resultsCap = Math.max(1, length / 16);
         NativeLongByReference outNeeded = new NativeLongByReference();
         NativeLongByReference resultsNeeded = new NativeLongByReference();
         Memory result = new Memory(MODULE_RESULT_SIZE);
@@ -77,7 +84,7 @@ final class JnaBackend implements Backend {
         while (true) {
             Memory out = new Memory(outCap);
             Memory results = new Memory(resultsCap * SYMBOL_RESULT_SIZE);
-            int st = Core.LIBRARY.lkmpre_preresolve(handle, module, new NativeLong(data.length), flags, out, new NativeLong(outCap),
+            int st = Core.LIBRARY.lkmpre_preresolve(handle, module, new NativeLong(length), flags, out, new NativeLong(outCap),
                     outNeeded, results, new NativeLong(resultsCap), resultsNeeded, result, err);
             if (st == ERR_SPACE) {
                 outCap = Math.max(outCap, outNeeded.getValue().longValue());
@@ -87,14 +94,20 @@ final class JnaBackend implements Backend {
             if (st != 0) {
                 throw new IllegalStateException(path + ": native core: " + err.getString(0, "ISO-8859-1"));
             }
-            NativeResult r = NativeResult.decode(view(result), view(results), n -> out.getByteArray(0, n),
+            NativeResult r = NativeResult.decode(view(result), view(results),
+                    (resolved, n) -> SparseOutput.patch(path, data, length, resolved, n, out::getByteArray),
                     () -> err.getString(0, "ISO-8859-1"));
-            return reports.fromNative(reference, path, data, r);
+            return reports.fromNative(reference, path, data, length, r);
         }
     }
 
     /** @return a view of native memory the core wrote a struct into, in the core's byte order */
     private static ByteBuffer view(Memory written) {
         return written.getByteBuffer(0, written.size()).order(ByteOrder.nativeOrder());
+    }
+
+    /** @return the index the table was read from, else one written from it */
+    private static byte[] index(KernelSymbols kernel) {
+        return kernel.index().orElseGet(() -> KernelIndex.write(kernel));
     }
 }
