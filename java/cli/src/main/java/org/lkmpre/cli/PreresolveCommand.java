@@ -1,10 +1,14 @@
 package org.lkmpre.cli;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.module.ModuleSigner;
@@ -84,11 +88,34 @@ final class PreresolveCommand implements Callable<Integer> {
     @Parameters(paramLabel = "PATH", arity = "1..*", description = "modules (.ko) and directories to walk")
     List<Path> paths;
 
+    /** @return the walked tree, or what the walk threw */
+    private static ModuleTree collected(CompletableFuture<ModuleTree> walk) throws IOException {
+        try {
+            return walk.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof UncheckedIOException io) {
+                throw io.getCause();
+            }
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw e;
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
+        // The tree is walked while the kernel is read: the two are the run's start-up, one per core.
+        CompletableFuture<ModuleTree> walk = CompletableFuture.supplyAsync(() -> {
+            try {
+                return ModuleTree.collect(paths, destination.outDir());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
         KernelSymbols kernel = kernelOptions.readCached();
         Preresolver preresolver = Preresolver.create(kernel, new PreresolveOptions(stripSignature, assumeNoKaslr));
-        ModuleTree tree = ModuleTree.collect(paths, destination.outDir());
+        ModuleTree tree = collected(walk);
         if ((signKey == null) != (signCert == null)) {
             throw new ParameterException(spec.commandLine(), "--sign-key and --sign-cert go together");
         }

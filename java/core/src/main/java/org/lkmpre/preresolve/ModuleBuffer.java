@@ -7,15 +7,24 @@ import java.util.Arrays;
 
 /**
  * The bytes of one module, read into an array that a worker reuses for every module it
- * processes: a tree of 400 MB then allocates no module-sized garbage, which kept half of it
- * alive in the heap between collections. Not thread-safe: one per worker.
+ * processes, sized once for the tree's largest module: a tree of 400 MB then allocates no
+ * module-sized garbage (which the collector promoted and kept until the end of the run). Not
+ * thread-safe: one per worker.
  */
 final class ModuleBuffer {
     /** Reads at most this much at once, so that the JDK's temporary direct buffer stays small. */
     private static final int CHUNK = 1 << 20;
 
-    private byte[] bytes = new byte[1 << 20];
+    /** Allocated at once up to this; a larger module (a file that grew) is read into a new array. */
+    private static final long MAX_INITIAL = 256L << 20;
+
+    private byte[] bytes;
     private int length;
+
+    /** @param expected the largest module this buffer is expected to hold */
+    ModuleBuffer(long expected) {
+        bytes = new byte[(int) Math.min(Math.max(expected, 1 << 16), MAX_INITIAL)];
+    }
 
     /** @return the array holding the module (longer than it) */
     byte[] bytes() {
@@ -43,7 +52,7 @@ final class ModuleBuffer {
             throw new IOException("file of " + size + " bytes is too large for a module");
         }
         if (bytes.length < size) {
-            bytes = new byte[(int) Math.max(size, Math.min(Integer.MAX_VALUE - 8, 2L * bytes.length))];
+            bytes = new byte[(int) size];
         }
         int at = 0;
         while (at < size) {

@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
-import java.nio.file.FileVisitOption;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -75,11 +73,16 @@ public final class ModuleTree {
     /** In place, a new copy renamed over each module instead of a patch where it lies. */
     private final boolean rename;
 
-    private ModuleTree(List<Target> targets, Optional<ModuleSigner> signer, List<Path> leftovers, boolean rename) {
+    /** The largest module file when the tree was collected: each worker's read buffer, allocated once. */
+    private final long largest;
+
+    private ModuleTree(List<Target> targets, Optional<ModuleSigner> signer, List<Path> leftovers, boolean rename,
+                       long largest) {
         this.targets = List.copyOf(targets);
         this.signer = signer;
         this.leftovers = List.copyOf(leftovers);
         this.rename = rename;
+        this.largest = largest;
     }
 
     /**
@@ -87,7 +90,7 @@ public final class ModuleTree {
      * @return the same tree, signing what it writes
      */
     public ModuleTree signWith(ModuleSigner signer) {
-        return new ModuleTree(targets, Optional.of(signer), leftovers, rename);
+        return new ModuleTree(targets, Optional.of(signer), leftovers, rename, largest);
     }
 
     /**
@@ -101,7 +104,7 @@ public final class ModuleTree {
      * @return the same tree, renaming new copies over modules written in place
      */
     public ModuleTree renamingInPlace() {
-        return new ModuleTree(targets, signer, leftovers, true);
+        return new ModuleTree(targets, signer, leftovers, true, largest);
     }
 
     /** @return the modules, in processing order */
@@ -122,6 +125,7 @@ public final class ModuleTree {
     public static ModuleTree collect(List<Path> paths, Optional<Path> outDir) throws IOException {
         List<Target> targets = new ArrayList<>();
         List<Path> leftovers = new ArrayList<>();
+        long[] largest = {0}; // the largest file seen, to size the read buffers once
         // In place, a file named twice (overlapping paths, hard links) is one module, patched once.
         Set<Object> seen = new HashSet<>();
         Predicate<Path> first = f -> outDir.isPresent() || seen.add(fileKey(f));
@@ -129,8 +133,11 @@ public final class ModuleTree {
             if (Files.isDirectory(p)) {
                 Path root = p.toRealPath(); // a directory named through a link is walked; links under it are not
                 List<Path> found;
-                try (Stream<Path> walk = Files.walk(root, Integer.MAX_VALUE, new FileVisitOption[0])) {
-                    List<Path> files = walk.filter(f -> Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)).toList();
+                try (Stream<Path> walk = Files.find(root, Integer.MAX_VALUE, (f, a) -> {
+                    largest[0] = a.isRegularFile() ? Math.max(largest[0], a.size()) : largest[0];
+                    return a.isRegularFile();
+                })) {
+                    List<Path> files = walk.toList();
                     found = files.stream().filter(f -> ModuleCompression.isModuleName(f.getFileName().toString()))
                             .sorted()
                             .toList();
@@ -151,11 +158,12 @@ public final class ModuleTree {
                     continue;
                 }
                 targets.add(new Target(real, p.toString(), outDir.map(o -> o.resolve(p.getFileName().toString())).orElse(real)));
+                largest[0] = Math.max(largest[0], Files.size(real));
             } else {
                 throw new InputFormatException(p.toString(), whyUnusable(p));
             }
         }
-        return new ModuleTree(targets, Optional.empty(), leftovers, false);
+        return new ModuleTree(targets, Optional.empty(), leftovers, false, largest[0]);
     }
 
     /** @return what identifies the file (device and inode), or its real path where the system has no key */
@@ -232,7 +240,7 @@ public final class ModuleTree {
         });
         try {
             List<Future<ModuleReport>> futures = new ArrayList<>(targets.size());
-            ThreadLocal<ModuleBuffer> buffers = ThreadLocal.withInitial(ModuleBuffer::new);
+            ThreadLocal<ModuleBuffer> buffers = ThreadLocal.withInitial(() -> new ModuleBuffer(largest));
             for (Target t : targets) {
                 futures.add(pool.submit(() -> process(backend, t, dryRun, buffers.get())));
             }

@@ -17,7 +17,7 @@ import org.lkmpre.internal.NativeLibrary;
 
 /**
  * The C core's functions, linked once per JVM: the library is loaded for good, and each
- * downcall handle is made once (linking costs about 100 ms; docs/cli.md). Callers own all
+ * downcall handle is made once (linking costs start-up time; docs/cli.md). Callers own all
  * memory. The provider has checked that the library exists and native access is enabled.
  */
 final class Core {
@@ -29,13 +29,27 @@ final class Core {
     static final MethodHandle PRERESOLVE = downcall("lkmpre_preresolve",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS,
                     ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS), Linker.Option.critical(true));
-    static final MethodHandle SCOPE_SIZE = downcall("lkmpre_scope_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT));
-    static final MethodHandle SCOPE_INIT = downcall("lkmpre_scope_init",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
-    /** Critical with heap access: queries, results and counters in place. */
-    static final MethodHandle RESOLVE = downcall("lkmpre_resolve",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS,
-                    ADDRESS, ADDRESS), Linker.Option.critical(true));
+    /**
+     * The C library's {@code malloc}: memory it hands out is not touched until written, so a large
+     * output buffer costs only the pages the core writes (in sparse mode: the header, the symbols
+     * and the tail), where an {@link Arena} zeroes every page.
+     */
+    static final MethodHandle MALLOC = libc("malloc", FunctionDescriptor.of(ADDRESS, JAVA_LONG));
+    static final MethodHandle FREE = libc("free", FunctionDescriptor.ofVoid(ADDRESS));
+
+    /** The loader simulator's functions, linked when it first needs them (linking costs start-up time). */
+    static final class Simulator {
+        static final MethodHandle SCOPE_SIZE = downcall("lkmpre_scope_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT));
+        static final MethodHandle SCOPE_INIT = downcall("lkmpre_scope_init",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+        /** Critical with heap access: queries, results and counters in place. */
+        static final MethodHandle RESOLVE = downcall("lkmpre_resolve",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS,
+                        ADDRESS, ADDRESS), Linker.Option.critical(true));
+
+        private Simulator() {
+        }
+    }
 
     private Core() {
     }
@@ -45,10 +59,44 @@ final class Core {
         return SymbolLookup.libraryLookup(NativeLibrary.path().orElseThrow(), Arena.global());
     }
 
+    /** @return a downcall handle for one of the C library's functions */
+    @SuppressWarnings("restricted")
+    private static MethodHandle libc(String name, FunctionDescriptor descriptor) {
+        Linker linker = Linker.nativeLinker();
+        return linker.downcallHandle(linker.defaultLookup().find(name).orElseThrow(), descriptor);
+    }
+
     /** @return a downcall handle for one of the library's functions */
     @SuppressWarnings("restricted")
     static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         return Linker.nativeLinker().downcallHandle(LIBRARY.find(name).orElseThrow(), descriptor, options);
+    }
+
+    /**
+     * @param size bytes wanted
+     * @return {@code size} bytes from {@code malloc}, to be given back with {@link #free}
+     * @throws OutOfMemoryError if there is no memory
+     */
+    @SuppressWarnings("restricted") // malloc's result is sized to what was asked for
+    static MemorySegment malloc(long size) {
+        try {
+            MemorySegment p = (MemorySegment) MALLOC.invokeExact(size);
+            if (p.equals(MemorySegment.NULL)) {
+                throw new OutOfMemoryError("malloc(" + size + ") failed");
+            }
+            return p.reinterpret(size);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** Gives back what {@link #malloc} returned. */
+    static void free(MemorySegment p) {
+        try {
+            FREE.invokeExact(p);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
     }
 
     /** @return the size of an index handle, rounded up to its 8-byte alignment */

@@ -10,7 +10,8 @@ import static org.lkmpre.internal.NativeResult.SYMBOL_RESULT_SIZE;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.util.Arrays;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.index.KernelIndex;
 import org.lkmpre.internal.NativeLibrary;
@@ -60,16 +61,26 @@ final class FfmBackend implements Backend {
         return reference.kernel();
     }
 
-    /** Per-thread output and result arrays, grown as needed and reused: no zeroing per module. */
+    /**
+     * Per-thread buffers, grown as needed and reused: the output in native memory from
+     * {@code malloc} (the core writes a few fields of its image part and the tail: the other pages
+     * are never touched, so a 20 MB module costs no 20 MB of memory), the rest in Java arrays.
+     */
     private static final class Buffers {
-        byte[] out = new byte[1 << 20];
+        MemorySegment out = Core.malloc(1 << 20);
         long[] results = new long[3 << 12];
         final long[] needs = new long[2];
         final long[] result = new long[MODULE_RESULT_SIZE / 8];
         final byte[] err = new byte[ERROR_SIZE];
     }
 
-    private final ThreadLocal<Buffers> buffers = ThreadLocal.withInitial(Buffers::new);
+    /** Every thread's buffers, for {@link #close} to free. */
+    private final Queue<Buffers> allBuffers = new ConcurrentLinkedQueue<>();
+    private final ThreadLocal<Buffers> buffers = ThreadLocal.withInitial(() -> {
+        Buffers b = new Buffers();
+        allBuffers.add(b);
+        return b;
+    });
 
     @Override
     public Outcome preresolve(String path, byte[] data) {
@@ -88,11 +99,13 @@ final class FfmBackend implements Backend {
             while (true) {
                 long resultsCap = b.results.length * 8L / SYMBOL_RESULT_SIZE;
                 MemorySegment results = MemorySegment.ofArray(b.results);
-                int st = (int) Core.PRERESOLVE.invokeExact(handle, module, (long) length, flags, MemorySegment.ofArray(b.out),
-                        (long) b.out.length, needs, results, resultsCap, needs.asSlice(8), result, err);
+                MemorySegment out = b.out;
+                int st = (int) Core.PRERESOLVE.invokeExact(handle, module, (long) length, flags, out,
+                        out.byteSize(), needs, results, resultsCap, needs.asSlice(8), result, err);
                 if (st == ERR_SPACE) {
-                    if (b.needs[0] > b.out.length) {
-                        b.out = new byte[Math.toIntExact(Math.max(b.needs[0], 2L * b.out.length))];
+                    if (b.needs[0] > out.byteSize()) {
+                        Core.free(out);
+                        b.out = Core.malloc(Math.max(b.needs[0], 2L * out.byteSize()));
                     }
                     if (b.needs[1] > resultsCap) {
                         b.results = new long[Math.toIntExact(Math.max(b.needs[1], 2 * resultsCap) * SYMBOL_RESULT_SIZE / 8)];
@@ -104,10 +117,9 @@ final class FfmBackend implements Backend {
                 }
                 ByteBuffer head = copy(result, MODULE_RESULT_SIZE);
                 ByteBuffer symbols = copy(results, (long) NativeResult.symbolResults(head) * SYMBOL_RESULT_SIZE);
-                byte[] out = b.out;
                 return reports.fromNative(reference, path, data, length, NativeResult.decode(head, symbols,
                         (resolved, n) -> SparseOutput.patch(path, data, length, resolved, n,
-                                (at, len) -> Arrays.copyOfRange(out, (int) at, Math.addExact((int) at, len))),
+                                (at, len) -> out.asSlice(at, len).toArray(JAVA_BYTE)),
                         () -> Core.message(b.err)));
             }
         } catch (Throwable t) {
@@ -124,6 +136,9 @@ final class FfmBackend implements Backend {
     @Override
     public void close() {
         arena.close();
+        for (Buffers b; (b = allBuffers.poll()) != null; ) {
+            Core.free(b.out);
+        }
     }
 
     /** @return the index the table was read from, else one written from it */

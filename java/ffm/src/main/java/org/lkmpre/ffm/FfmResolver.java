@@ -34,11 +34,11 @@ final class FfmResolver implements Resolver {
                 Core.openIndex(arena, set.tables().get(i), handles.asSlice(i * size, size),
                         tables.asSlice(i * ADDRESS.byteSize()), "table " + i);
             }
-            long scopeBytes = (long) Core.SCOPE_SIZE.invokeExact(tables, ntables);
+            long scopeBytes = (long) Core.Simulator.SCOPE_SIZE.invokeExact(tables, ntables);
             MemorySegment scopeMemory = arena.allocate(scopeBytes, 8);
             MemorySegment ref = arena.allocate(ADDRESS);
             MemorySegment error = arena.allocate(NativeLibrary.ERROR_SIZE);
-            if ((int) Core.SCOPE_INIT.invokeExact(tables, ntables, scopeMemory, scopeBytes, ref, error) != 0) {
+            if ((int) Core.Simulator.SCOPE_INIT.invokeExact(tables, ntables, scopeMemory, scopeBytes, ref, error) != 0) {
                 throw new InputFormatException("tables", error.getString(0));
             }
             this.scope = ref.get(ADDRESS, 0);
@@ -62,7 +62,7 @@ final class FfmResolver implements Resolver {
         java.util.Arrays.fill(counts, 0);
         MemorySegment q = MemorySegment.ofArray(queries.packed()).asSlice(4L * Queries.FIELDS * from);
         try {
-            int st = (int) Core.RESOLVE.invokeExact(scope, names, names.byteSize(), q, (long) (to - from),
+            int st = (int) Core.Simulator.RESOLVE.invokeExact(scope, names, names.byteSize(), q, (long) (to - from),
                     strategy.ordinal(), prehashed ? 1 : 0, MemorySegment.ofArray(out), MemorySegment.ofArray(counts),
                     MemorySegment.ofArray(err));
             if (st != 0) {
