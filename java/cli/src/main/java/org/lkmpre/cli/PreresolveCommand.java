@@ -105,10 +105,13 @@ final class PreresolveCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        // The tree is walked while the kernel is read: the two are the run's start-up, one per core.
+        // The tree is walked and the backend linked while the kernel is read: the run's start-up,
+        // on both cores.
         CompletableFuture<ModuleTree> walk = CompletableFuture.supplyAsync(() -> {
             try {
-                return ModuleTree.collect(paths, destination.outDir());
+                ModuleTree t = ModuleTree.collect(paths, destination.outDir());
+                Backends.prepare(backend);
+                return t;
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

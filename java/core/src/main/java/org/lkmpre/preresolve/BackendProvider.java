@@ -25,4 +25,11 @@ public interface BackendProvider {
      * @return the backend
      */
     Backend open(Preresolver reference);
+
+    /**
+     * Loads and links what {@link #open} needs (the native library, the calls into it), so that a
+     * caller can have it done on another thread while it reads the kernel. Does nothing by default.
+     */
+    default void prepare() {
+    }
 }

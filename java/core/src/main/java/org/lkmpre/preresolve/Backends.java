@@ -32,4 +32,19 @@ public final class Backends {
     public static Backend open(String name, Preresolver reference) {
         return providers().select(name).map(p -> p.open(reference)).orElse(reference);
     }
+
+    /**
+     * Loads and links what {@link #open} will need for {@code name}, for a caller that has it
+     * done on another thread while it reads the kernel (linking the FFM binding takes tens of
+     * milliseconds). A name that {@link #open} would refuse is left for it to report.
+     *
+     * @param name "auto", "java", or a provider's name
+     */
+    public static void prepare(String name) {
+        try {
+            providers().select(name).ifPresent(BackendProvider::prepare);
+        } catch (IllegalArgumentException e) {
+            // open() says why.
+        }
+    }
 }

@@ -36,6 +36,14 @@ public final class FfmBackendProvider implements BackendProvider, ResolverProvid
                         + " (class path) or --enable-native-access=org.lkmpre.ffm (module path)");
     }
 
+    /** Loads the library and links the preresolver's calls. */
+    @Override
+    public void prepare() {
+        if (unavailable().isEmpty()) {
+            Core.indexHandleSize();
+        }
+    }
+
     @Override
     public Backend open(Preresolver reference) {
         return new FfmBackend(reference);

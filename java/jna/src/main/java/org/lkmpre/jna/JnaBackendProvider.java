@@ -29,6 +29,14 @@ public final class JnaBackendProvider implements BackendProvider, ResolverProvid
         return NativeLibrary.unavailable();
     }
 
+    /** Loads the library through JNA. */
+    @Override
+    public void prepare() {
+        if (unavailable().isEmpty()) {
+            Core.indexHandleSize();
+        }
+    }
+
     @Override
     public Backend open(Preresolver reference) {
         return new JnaBackend(reference);
