@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.util.Arrays;
 import java.util.Optional;
-import java.util.OptionalInt;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.elf.ElfBytes;
 import org.lkmpre.elf.ElfFile;
@@ -29,15 +28,6 @@ import org.lkmpre.module.UndoRecord;
  */
 final class InPlacePatch {
     private InPlacePatch() {
-    }
-
-    /**
-     * @return the original image when {@code data} is an unmarked module followed by a whole tail
-     *         that nothing references (a write killed between steps 2 and 3), else {@code data}
-     */
-    static byte[] withoutStaleTail(byte[] data) {
-        OptionalInt image = UndoRecord.staleTail(data);
-        return image.isPresent() ? Arrays.copyOf(data, image.getAsInt()) : data;
     }
 
     /**

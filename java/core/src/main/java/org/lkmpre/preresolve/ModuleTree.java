@@ -134,7 +134,9 @@ public final class ModuleTree {
                 Path root = p.toRealPath(); // a directory named through a link is walked; links under it are not
                 List<Path> found;
                 try (Stream<Path> walk = Files.find(root, Integer.MAX_VALUE, (f, a) -> {
-                    largest[0] = a.isRegularFile() ? Math.max(largest[0], a.size()) : largest[0];
+                    if (a.isRegularFile() && ModuleCompression.isModuleName(f.getFileName().toString())) {
+                        largest[0] = Math.max(largest[0], a.size());
+                    }
                     return a.isRegularFile();
                 })) {
                     List<Path> files = walk.toList();
@@ -206,9 +208,10 @@ public final class ModuleTree {
     /**
      * Preresolves every module and writes each result unless {@code dryRun}: a plain module in
      * place by patching it where it lies (unless {@link #renamingInPlace()}), anything else
-     * through a temporary file renamed over the destination. A module that cannot be read, or whose write fails,
-     * gets a {@link ModuleStatus#FAILED} report; the others are still processed. Temporary
-     * files that a killed run left in the directories walked are removed first.
+     * through a temporary file renamed over the destination. A module that cannot be read, or
+     * whose write fails, gets a {@link ModuleStatus#FAILED} report; the others are still
+     * processed. Temporary files that a killed run left in the directories walked are removed
+     * first.
      *
      * <p>Interrupting the calling thread cancels the run: modules not started are left alone,
      * the workers are stopped and waited for, and this method throws
