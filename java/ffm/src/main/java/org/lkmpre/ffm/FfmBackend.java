@@ -24,9 +24,11 @@ import org.lkmpre.preresolve.Outcome;
 import org.lkmpre.preresolve.Preresolver;
 
 /**
- * The C core through java.lang.foreign ({@link Core}'s handles): the index copied into
- * an arena that this backend owns and {@link #close} frees, and one downcall per module with
- * per-thread Java arrays passed in place. {@code size_t} is {@code JAVA_LONG}: the library is built for LP64 Linux.
+ * The C core through java.lang.foreign ({@link Core}'s handles): the index copied into an arena
+ * that this backend owns, and one downcall per module that reads the module's Java array in place
+ * and writes the sparse output ({@link org.lkmpre.internal.SparseOutput}) into a per-thread
+ * {@code malloc} buffer; {@link #close} frees both. {@code size_t} is {@code JAVA_LONG}: the
+ * library is built for LP64 Linux.
  */
 final class FfmBackend implements Backend {
     private final Preresolver reference;
