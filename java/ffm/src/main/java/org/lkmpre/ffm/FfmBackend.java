@@ -26,7 +26,7 @@ import org.lkmpre.preresolve.Preresolver;
 /**
  * The C core through java.lang.foreign ({@link Core}'s handles): the index copied into an arena
  * that this backend owns, and one downcall per module that reads the module's Java array in place
- * and writes the sparse output ({@link org.lkmpre.internal.SparseOutput}) into a per-thread
+ * and writes the sparse output ({@code SparseOutput}) into a per-thread
  * {@code malloc} buffer; {@link #close} frees both. {@code size_t} is {@code JAVA_LONG}: the
  * library is built for LP64 Linux.
  */
