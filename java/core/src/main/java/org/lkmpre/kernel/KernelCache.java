@@ -5,7 +5,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
@@ -105,10 +104,8 @@ public final class KernelCache {
         byte[] data;
         try {
             data = Files.readAllBytes(entry);
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
         } catch (IOException e) {
-            return Optional.empty(); // unreadable: read the image instead
+            return Optional.empty(); // absent or unreadable: read the image instead
         }
         int body = data.length - SEAL;
         if (body < MAGIC.length + 8 || !Arrays.equals(data, 0, MAGIC.length, MAGIC, 0, MAGIC.length)
@@ -127,10 +124,10 @@ public final class KernelCache {
             return Optional.empty();
         }
         try {
+            // The index was written from the image's own table: it says "configuration known"
+            // exactly when the image embeds one, whose text the entry keeps.
             KernelSymbols symbols = KernelIndex.read(origin, index);
-            KernelSymbols withoutIndexConfig = KernelSymbols.of(origin, symbols.exports(), Map.of(),
-                    symbols.identity(), Optional.empty(), symbols.wordSize(), symbols.machine()).withIndex(index);
-            return Optional.of(configLength == 0 ? withoutIndexConfig : withoutIndexConfig.withConfig(
+            return Optional.of(configLength == 0 ? symbols : symbols.withConfig(
                     KernelConfig.parse(Vmlinux.embeddedConfigOrigin(origin), Arrays.copyOfRange(data, body - configLength, body))));
         } catch (InputFormatException e) {
             return Optional.empty(); // sealed but not an index this version reads: write it again

@@ -49,6 +49,22 @@ public final class KernelSymbols {
         this.index = index;
     }
 
+    /** A copy of {@code t} with another configuration, sections or index: the exports and what is derived from them are shared. */
+    private KernelSymbols(KernelSymbols t, Optional<KernelConfig> config, Map<String, Long> exportSections,
+                          Optional<byte[]> index) {
+        this.origin = t.origin;
+        this.exports = t.exports;
+        this.byName = t.byName;
+        this.moduleExports = t.moduleExports;
+        this.identity = t.identity;
+        this.config = Objects.requireNonNull(config);
+        this.wordSize = t.wordSize;
+        this.machine = t.machine;
+        this.hasCrcs = t.hasCrcs;
+        this.exportSections = Collections.unmodifiableMap(new java.util.LinkedHashMap<>(exportSections));
+        this.index = index;
+    }
+
     /**
      * Creates an export table.
      *
@@ -69,8 +85,7 @@ public final class KernelSymbols {
 
     /** @return the same table with {@code config} as its configuration */
     public KernelSymbols withConfig(KernelConfig config) {
-        return new KernelSymbols(origin, exports, moduleExports, identity, Optional.of(config), wordSize, machine,
-                exportSections, index);
+        return new KernelSymbols(this, Optional.of(config), exportSections, index);
     }
 
     /**
@@ -80,8 +95,7 @@ public final class KernelSymbols {
      *         does not read when preresolving, the two answer every lookup the same)
      */
     public KernelSymbols withIndex(byte[] index) {
-        return new KernelSymbols(origin, exports, moduleExports, identity, config, wordSize, machine, exportSections,
-                Optional.of(index.clone()));
+        return new KernelSymbols(this, config, exportSections, Optional.of(index.clone()));
     }
 
     /** @return the export index this table was read from, if it was read from one (a copy) */
@@ -95,7 +109,7 @@ public final class KernelSymbols {
      * @return the same table, knowing what its sections occupy in the image
      */
     public KernelSymbols withExportSections(Map<String, Long> sections) {
-        return new KernelSymbols(origin, exports, moduleExports, identity, config, wordSize, machine, sections, index);
+        return new KernelSymbols(this, config, sections, index);
     }
 
     /**

@@ -59,18 +59,27 @@ public record ModuleCompression(Format format, int level, int xzCheck, int xzDic
      * @return how it is compressed ({@link #NONE} for anything that is not xz, zstd or gzip)
      */
     public static ModuleCompression detect(String file, byte[] data) {
-        if (startsWith(data, 0xfd, '7', 'z', 'X', 'Z', 0)) {
-            return xzSettings(file, data);
+        return switch (format(data, data.length)) {
+            case XZ -> xzSettings(file, data);
+            case ZSTD -> new ModuleCompression(Format.ZSTD, Zstd.defaultCompressionLevel(), -1, 0);
+            case GZIP -> {
+                int xfl = data.length > 8 ? data[8] & 0xff : 0;
+                int level = xfl == 2 ? Deflater.BEST_COMPRESSION : xfl == 4 ? Deflater.BEST_SPEED : 6;
+                yield new ModuleCompression(Format.GZIP, level, -1, 0);
+            }
+            case NONE -> NONE;
+        };
+    }
+
+    /** @return the format whose magic number the first {@code length} bytes of {@code data} start with */
+    private static Format format(byte[] data, int length) {
+        if (startsWith(data, length, 0xfd, '7', 'z', 'X', 'Z', 0)) {
+            return Format.XZ;
         }
-        if (startsWith(data, 0x28, 0xb5, 0x2f, 0xfd)) {
-            return new ModuleCompression(Format.ZSTD, Zstd.defaultCompressionLevel(), -1, 0);
+        if (startsWith(data, length, 0x28, 0xb5, 0x2f, 0xfd)) {
+            return Format.ZSTD;
         }
-        if (startsWith(data, 0x1f, 0x8b, 0x08)) {
-            int xfl = data.length > 8 ? data[8] & 0xff : 0;
-            int level = xfl == 2 ? Deflater.BEST_COMPRESSION : xfl == 4 ? Deflater.BEST_SPEED : 6;
-            return new ModuleCompression(Format.GZIP, level, -1, 0);
-        }
-        return NONE;
+        return startsWith(data, length, 0x1f, 0x8b, 0x08) ? Format.GZIP : Format.NONE;
     }
 
     /**
@@ -80,13 +89,11 @@ public record ModuleCompression(Format format, int level, int xzCheck, int xzDic
      *         {@link #detect} would say {@link Format#NONE}
      */
     public static boolean isPlain(byte[] data, int length) {
-        byte[] head = Arrays.copyOf(data, Math.min(length, 6));
-        return !startsWith(head, 0xfd, '7', 'z', 'X', 'Z', 0) && !startsWith(head, 0x28, 0xb5, 0x2f, 0xfd)
-                && !startsWith(head, 0x1f, 0x8b, 0x08);
+        return format(data, length) == Format.NONE;
     }
 
-    private static boolean startsWith(byte[] data, int... magic) {
-        if (data.length < magic.length) {
+    private static boolean startsWith(byte[] data, int length, int... magic) {
+        if (length < magic.length) {
             return false;
         }
         for (int i = 0; i < magic.length; i++) {

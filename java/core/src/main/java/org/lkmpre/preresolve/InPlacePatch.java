@@ -31,14 +31,17 @@ final class InPlacePatch {
     }
 
     /**
+     * @param data   holds the module
+     * @param length the module's length
      * @return the original image of a marked module whose undo record lists a symbol that is not
      *         {@code SHN_ABS} yet (a write killed in step 4), or empty for any other module
      */
-    static Optional<byte[]> unfinished(String name, byte[] data) {
+    static Optional<byte[]> unfinished(String name, byte[] data, int length) {
         try {
-            ElfFile elf = ElfFile.parse(name, data);
+            ElfFile elf = ElfFile.parse(name, data, length);
             if (UndoRecord.find(elf).filter(undo -> undo.interrupted(elf)).isPresent()) {
-                return Unpreresolver.restore(name, data).map(p -> p.apply(data));
+                byte[] module = Arrays.copyOf(data, length);
+                return Unpreresolver.restore(name, module).map(p -> p.apply(module));
             }
         } catch (InputFormatException e) {
             // Not one lkmpre can read back: the backend reports it as it is.

@@ -23,7 +23,7 @@ final class ModuleBuffer {
 
     /** @param expected the largest module this buffer is expected to hold */
     ModuleBuffer(long expected) {
-        bytes = new byte[(int) Math.min(Math.max(expected, 1 << 16), MAX_INITIAL)];
+        bytes = new byte[(int) Math.min(Math.max(expected, 0), MAX_INITIAL)];
     }
 
     /** @return the array holding the module (longer than it) */
@@ -36,9 +36,12 @@ final class ModuleBuffer {
         return length;
     }
 
-    /** @return a copy of exactly the module's bytes */
-    byte[] copy() {
-        return Arrays.copyOf(bytes, length);
+    /**
+     * @return exactly the module's bytes: the array itself when the module fills it (then valid
+     *         until the next {@link #read}), else a copy
+     */
+    byte[] exact() {
+        return length == bytes.length ? bytes : Arrays.copyOf(bytes, length);
     }
 
     /**

@@ -3,7 +3,6 @@ package org.lkmpre.preresolve;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
@@ -93,15 +92,9 @@ public final class ModuleLock implements Closeable {
 
     /** @return the module's bytes as they are now, read through the locked channel */
     public byte[] read() throws IOException {
-        long size = channel.size();
-        if (size > Integer.MAX_VALUE - 8) {
-            throw new IOException("file of " + size + " bytes is too large for a module");
-        }
-        ByteBuffer buf = ByteBuffer.allocate((int) size);
-        while (buf.hasRemaining() && channel.read(buf, buf.position()) >= 0) {
-            // read until full or end of file
-        }
-        return buf.position() == buf.capacity() ? buf.array() : java.util.Arrays.copyOf(buf.array(), buf.position());
+        ModuleBuffer buffer = new ModuleBuffer(channel.size());
+        buffer.read(channel);
+        return buffer.exact();
     }
 
     /** Releases the lock and closes the file. */

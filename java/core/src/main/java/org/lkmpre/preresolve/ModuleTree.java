@@ -28,6 +28,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -307,7 +308,7 @@ public final class ModuleTree {
                 return ModuleReport.notPatched(t.name(), ModuleStatus.FAILED, "cannot read: " + e.getMessage());
             }
             if (!ModuleCompression.isPlain(buffer.bytes(), buffer.length())) {
-                return preresolveCompressed(backend, t, dryRun, buffer.copy());
+                return preresolveCompressed(backend, t, dryRun, buffer.exact());
             }
             return preresolve(backend, t, dryRun, buffer, lock);
         } catch (IOException e) {
@@ -330,24 +331,18 @@ public final class ModuleTree {
         Outcome outcome = backend.preresolve(t.name(), plain, plainLength);
         if (outcome instanceof Outcome.AlreadyPreresolved) {
             // Or a patch cut off in its last step: preresolve the original image again.
-            Optional<byte[]> original = InPlacePatch.unfinished(t.name(), Arrays.copyOf(data, plainLength));
+            Optional<byte[]> original = InPlacePatch.unfinished(t.name(), data, plainLength);
             if (original.isPresent()) {
                 plain = original.get();
                 plainLength = plain.length;
                 outcome = backend.preresolve(t.name(), plain);
             }
         }
-        if (dryRun) {
-            return outcome.report();
-        }
-        if (outcome instanceof Outcome.Preresolved done) {
-            boolean patched = !rename && signer.isEmpty() && lock != null
-                    && InPlacePatch.write(t.name(), lock.channel(), data, length, plain, plainLength, done.patch());
-            if (!patched) {
-                writeModule(t, Arrays.copyOf(plain, plainLength), done.patch(), ModuleCompression.NONE, signer);
-            }
-        } else if (outcome instanceof Outcome.AlreadyPreresolved && !t.destination().equals(t.source())) {
-            writeAtomically(t, buffer.copy(), new ElfPatch(length, List.of(), new byte[0]));
+        if (!dryRun && !(outcome instanceof Outcome.Preresolved done && !rename && signer.isEmpty() && lock != null
+                && InPlacePatch.write(t.name(), lock.channel(), data, length, plain, plainLength, done.patch()))) {
+            byte[] image = plain;
+            int imageLength = plainLength;
+            writeRenamed(t, outcome, () -> Arrays.copyOf(image, imageLength), ModuleCompression.NONE, buffer::exact);
         }
         return outcome.report();
     }
@@ -363,15 +358,27 @@ public final class ModuleTree {
             return ModuleReport.notPatched(t.name(), ModuleStatus.FAILED, e.reason());
         }
         Outcome outcome = backend.preresolve(t.name(), plain);
-        if (dryRun) {
-            return outcome.report();
-        }
-        if (outcome instanceof Outcome.Preresolved done) {
-            writeModule(t, plain, done.patch(), compression, signer);
-        } else if (outcome instanceof Outcome.AlreadyPreresolved && !t.destination().equals(t.source())) {
-            writeAtomically(t, data, new ElfPatch(data.length, List.of(), new byte[0]));
+        if (!dryRun) {
+            byte[] image = plain;
+            writeRenamed(t, outcome, () -> image, compression, () -> data);
         }
         return outcome.report();
+    }
+
+    /**
+     * Writes what {@code outcome} asks for through a temporary file renamed over the destination:
+     * the patched module, or a module already preresolved copied to another destination.
+     * {@code plain} (the module's ELF bytes) and {@code file} (the file's bytes) are asked for only
+     * when written.
+     */
+    private void writeRenamed(Target t, Outcome outcome, Supplier<byte[]> plain, ModuleCompression compression,
+                              Supplier<byte[]> file) throws IOException {
+        if (outcome instanceof Outcome.Preresolved done) {
+            writeModule(t, plain.get(), done.patch(), compression, signer);
+        } else if (outcome instanceof Outcome.AlreadyPreresolved && !t.destination().equals(t.source())) {
+            byte[] bytes = file.get();
+            writeAtomically(t, bytes, new ElfPatch(bytes.length, List.of(), new byte[0]));
+        }
     }
 
     /**

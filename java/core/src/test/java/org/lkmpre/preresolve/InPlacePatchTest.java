@@ -48,9 +48,9 @@ class InPlacePatchTest {
 
         byte[] marked = staleTail.clone();
         System.arraycopy(finished, 0, marked, 0, 64);
-        assertArrayEquals(original, InPlacePatch.unfinished("fx_good.ko", marked).orElseThrow());
-        assertEquals(Optional.empty(), InPlacePatch.unfinished("fx_good.ko", finished));
-        assertEquals(Optional.empty(), InPlacePatch.unfinished("fx_good.ko", original));
+        assertArrayEquals(original, InPlacePatch.unfinished("fx_good.ko", marked, marked.length).orElseThrow());
+        assertEquals(Optional.empty(), InPlacePatch.unfinished("fx_good.ko", finished, finished.length));
+        assertEquals(Optional.empty(), InPlacePatch.unfinished("fx_good.ko", original, original.length));
     }
 
     @Test
@@ -69,13 +69,13 @@ class InPlacePatchTest {
             byte[] image = withoutStaleTail(m);
             assertTrue(image == m || image.length < m.length, "an image, or the bytes as they are");
             recognized += image == m ? 0 : 1;
-            InPlacePatch.unfinished("mutant.ko", m).ifPresent(o -> assertTrue(o.length <= m.length));
+            InPlacePatch.unfinished("mutant.ko", m, m.length).ifPresent(o -> assertTrue(o.length <= m.length));
         }
         assertTrue(recognized > 1000, recognized + " stale tails recognized among the mutants");
         for (int cut = 0; cut <= finished.length; cut += 7) {
             byte[] m = Arrays.copyOf(finished, cut);
             withoutStaleTail(m);
-            InPlacePatch.unfinished("cut.ko", m);
+            InPlacePatch.unfinished("cut.ko", m, m.length);
         }
     }
 
