@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.module.ModuleSigner;
@@ -105,17 +106,22 @@ final class PreresolveCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        // The tree is walked and the backend linked while the kernel is read: the run's start-up,
-        // on both cores.
+        // The tree is walked and the backend linked, each on a thread of its own, while the
+        // kernel is read: the run's start-up, on both cores. Opening the backend later waits
+        // for its link if that is still under way.
+        Executor own = task -> {
+            Thread t = new Thread(task, "lkmpre-start");
+            t.setDaemon(true);
+            t.start();
+        };
+        CompletableFuture.runAsync(() -> Backends.prepare(backend), own);
         CompletableFuture<ModuleTree> walk = CompletableFuture.supplyAsync(() -> {
             try {
-                ModuleTree t = ModuleTree.collect(paths, destination.outDir());
-                Backends.prepare(backend);
-                return t;
+                return ModuleTree.collect(paths, destination.outDir());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-        });
+        }, own);
         KernelSymbols kernel = kernelOptions.readCached();
         Preresolver preresolver = Preresolver.create(kernel, new PreresolveOptions(stripSignature, assumeNoKaslr));
         ModuleTree tree = collected(walk);

@@ -5,12 +5,10 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.zip.CRC32C;
 import org.lkmpre.UserCache;
 import org.lkmpre.preresolve.PreresolveOptions;
 
@@ -30,6 +28,8 @@ public final class NativeLibrary {
     public static final int STRIP_SIGNATURE = 0x1;
     /** {@code LKMPRE_OUT_SPARSE}: only what changes is written into the image ({@link SparseOutput}). */
     public static final int OUT_SPARSE = 0x2;
+    /** {@code LKMPRE_FILES_WRITE}: the whole-file run patches each file where it lies ({@link NativeFiles}). */
+    public static final int FILES_WRITE = 0x100;
     /** {@code LKMPRE_ERR_SPACE}: a caller buffer is too small. */
     public static final int ERR_SPACE = -3;
     /** {@code sizeof(lkmpre_error)}. */
@@ -120,13 +120,13 @@ public final class NativeLibrary {
      * @throws IOException if the file cannot be written
      */
     static Path extract(byte[] library, Path root) throws IOException {
-        String sha;
-        try {
-            sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(library)).substring(0, 16);
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
-        Path dir = Files.createDirectories(root.resolve("native-" + sha));
+        // The directory's name tells library versions apart; that the file there holds exactly
+        // these bytes is checked below. CRC32C, not a digest: SHA-256's provider alone takes
+        // tens of milliseconds to start.
+        CRC32C crc = new CRC32C();
+        crc.update(library);
+        String version = Long.toHexString(crc.getValue()) + "-" + library.length;
+        Path dir = Files.createDirectories(root.resolve("native-" + version));
         Path file = dir.resolve(FILE);
         if (Files.isRegularFile(file) && Arrays.equals(Files.readAllBytes(file), library)) {
             return file;

@@ -33,6 +33,16 @@ public record NativeResult(ModuleStatus status, Refusal refusal, int moduleClass
     public static final int MODULE_RESULT_SIZE = 40;
     /** {@code sizeof(lkmpre_symbol_result)} on LP64 and ILP32 alike. */
     public static final int SYMBOL_RESULT_SIZE = 24;
+    /** {@code sizeof(lkmpre_file_result)} on LP64 and ILP32 alike: the module result, then step, error, detail_len, detail. */
+    public static final int FILE_RESULT_SIZE = 64;
+    /** Offset of {@code lkmpre_file_result.step}. */
+    public static final int FILE_STEP = 40;
+    /** Offset of {@code lkmpre_file_result.detail_len}. */
+    public static final int FILE_DETAIL_LEN = 48;
+    /** Offset of {@code lkmpre_file_result.detail} (a pointer). */
+    public static final int FILE_DETAIL = 56;
+    /** The preresolved detail's header: a {@code uint32_t} count and 4 bytes of zero. */
+    private static final int FILE_DETAIL_HEADER = 8;
 
     // lkmpre_module_result: eight uint32_t, then the uint64_t out_len.
     private static final int STATUS = 0;
@@ -135,6 +145,39 @@ public record NativeResult(ModuleStatus status, Refusal refusal, int moduleClass
         return new NativeResult(status, refusal(result.getInt(REFUSAL)), result.getInt(MODULE_CLASS),
                 result.getInt(MODULE_MACHINE), result.getInt(PRERESOLVED), result.getInt(LICENSE_OFFSET),
                 result.getInt(LICENSE_LEN), left, patch, status == ModuleStatus.FAILED ? message.get() : "");
+    }
+
+    /**
+     * Reads what {@code lkmpre_files_preresolve()} wrote for one file (include/lkmpre_files.h).
+     *
+     * @param result the {@code lkmpre_file_result}, {@link #FILE_RESULT_SIZE} bytes, in the core's byte order
+     * @param detail its detail, copied; offsets in the result point into it
+     * @return the result, with no patch (the file is written already); empty if a step before
+     *         the core's decision failed (open, lock, read, write, memory)
+     */
+    public static Optional<NativeResult> decodeFile(ByteBuffer result, byte[] detail) {
+        if (result.getInt(FILE_STEP) != 0) {
+            return Optional.empty();
+        }
+        ModuleStatus status = status(result.getInt(STATUS));
+        List<Symbol> left = new ArrayList<>();
+        if (status == ModuleStatus.PRERESOLVED) {
+            ByteBuffer d = nativeOrder(detail);
+            int count = d.getInt(0);
+            if (count != result.getInt(UNDEFINED) - result.getInt(PRERESOLVED)) {
+                throw new IllegalStateException("native core lists " + count + " symbols left undefined, counts "
+                        + (result.getInt(UNDEFINED) - result.getInt(PRERESOLVED)));
+            }
+            for (int i = 0; i < count; i++) {
+                int at = FILE_DETAIL_HEADER + i * SYMBOL_RESULT_SIZE;
+                left.add(new Symbol(d.getInt(at + SYMBOL_NAME_OFFSET), reason(d.getInt(at + SYMBOL_REASON)),
+                        d.getLong(at + SYMBOL_MODULE_CRC)));
+            }
+        }
+        return Optional.of(new NativeResult(status, refusal(result.getInt(REFUSAL)), result.getInt(MODULE_CLASS),
+                result.getInt(MODULE_MACHINE), result.getInt(PRERESOLVED), result.getInt(LICENSE_OFFSET),
+                result.getInt(LICENSE_LEN), left, Optional.empty(),
+                status == ModuleStatus.FAILED ? new String(detail, StandardCharsets.ISO_8859_1) : ""));
     }
 
     /**

@@ -1,5 +1,7 @@
 package org.lkmpre.internal;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -123,14 +125,43 @@ public final class ReportBuilder {
                 case VERMAGIC -> releaseMismatch(path, builtFor(KernelModule.parse(path, Arrays.copyOf(data, length))).orElseThrow());
                 case NONE -> throw new IllegalStateException(path + ": refused without a reason");
             };
-            case PRERESOLVED -> {
-                List<Unresolved> unresolved = new ArrayList<>();
-                Optional<String> license = result.license(data);
-                for (NativeResult.Symbol s : result.symbols()) {
-                    unresolved.add(unresolved(s.name(data), s.reason(), license, s.moduleCrc()));
-                }
-                yield preresolved(path, result.preresolved(), unresolved, result.patch().orElseThrow());
-            }
+            case PRERESOLVED -> preresolved(path, result.preresolved(), unresolved(result, data), result.patch().orElseThrow());
         };
+    }
+
+    /**
+     * Turns what the C core's whole-file run returned for a file into its report, with the
+     * reference's words.
+     *
+     * @param path   how to name the module
+     * @param result the {@code lkmpre_file_result} ({@link NativeResult#decodeFile})
+     * @param detail its detail, which its offsets point into
+     * @return the report; empty for a file that failed (to be read or written, or as a malformed
+     *         module), which the per-module path does again for the reference's words
+     */
+    public Optional<ModuleReport> fromFile(String path, ByteBuffer result, byte[] detail) {
+        return NativeResult.decodeFile(result, detail).map(r -> switch (r.status()) {
+            case FAILED -> null;
+            case ALREADY_PRERESOLVED -> new Outcome.AlreadyPreresolved(path).report();
+            case REFUSED -> switch (r.refusal()) {
+                case SIGNED -> signed(path).report();
+                case CLASS -> classMismatch(path, r.moduleClass()).report();
+                case MACHINE -> machineMismatch(path, r.moduleMachine()).report();
+                case VERMAGIC -> releaseMismatch(path, new String(detail, StandardCharsets.ISO_8859_1)).report();
+                case NONE -> throw new IllegalStateException(path + ": refused without a reason");
+            };
+            case PRERESOLVED -> new ModuleReport(path, ModuleStatus.PRERESOLVED, r.preresolved() + r.symbols().size(),
+                    r.preresolved(), unresolved(r, detail), "");
+        });
+    }
+
+    /** @return the symbols a result leaves undefined, with their names and license read from {@code bytes} */
+    private List<Unresolved> unresolved(NativeResult result, byte[] bytes) {
+        List<Unresolved> unresolved = new ArrayList<>(result.symbols().size());
+        Optional<String> license = result.license(bytes);
+        for (NativeResult.Symbol s : result.symbols()) {
+            unresolved.add(unresolved(s.name(bytes), s.reason(), license, s.moduleCrc()));
+        }
+        return unresolved;
     }
 }

@@ -7,10 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -85,19 +82,19 @@ public final class KernelCache {
     }
 
     /**
-     * The name of an image's entry: a SHA-256 over the file's identity and times (device, inode,
-     * size, modification and change time: a file written again gets a new change time) and the
-     * CRC32C of its bytes (which also tells apart two images written within one tick of a coarse
-     * clock, such as FAT's). A SHA-256 of the bytes themselves would be the simpler key, but
-     * without the JIT's intrinsics (the CLI runs C1 only) it costs 100 ms per run for an 8 MB
-     * image; CRC32C is an intrinsic in every JIT tier.
+     * The name of an image's entry: the file's identity and times (device, inode, size,
+     * modification and change time: a file written again gets a new change time) and the CRC32C
+     * of its bytes (which also tells apart two images written within one tick of a coarse clock,
+     * such as FAT's). A digest of the bytes would be the simpler key, but without the JIT's
+     * intrinsics (the CLI runs C1 only) SHA-256 costs 100 ms per run for an 8 MB image, and even
+     * over this short name its provider's start-up costs about 15 ms; CRC32C is an intrinsic in
+     * every JIT tier.
      */
     private static String key(Path image, byte[] bytes) throws IOException {
         Map<String, Object> a = Files.readAttributes(image, "unix:dev,ino,ctime,lastModifiedTime");
-        String identity = a.get("dev") + " " + a.get("ino") + " " + bytes.length + " " + a.get("lastModifiedTime") + " "
-                + ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS) + " " + Integer.toUnsignedString(crc32c(bytes, bytes.length));
-        byte[] name = identity.getBytes(StandardCharsets.ISO_8859_1);
-        return HexFormat.of().formatHex(sha256(name, name.length));
+        return a.get("dev") + "-" + a.get("ino") + "-" + bytes.length + "-"
+                + ((FileTime) a.get("lastModifiedTime")).to(TimeUnit.NANOSECONDS) + "-"
+                + ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS) + "-" + Integer.toHexString(crc32c(bytes, bytes.length));
     }
 
     private static Optional<KernelSymbols> load(Path entry, String origin) {
@@ -158,15 +155,5 @@ public final class KernelCache {
         CRC32C crc = new CRC32C();
         crc.update(data, 0, length);
         return (int) crc.getValue();
-    }
-
-    private static byte[] sha256(byte[] data, int length) {
-        try {
-            MessageDigest sha = MessageDigest.getInstance("SHA-256");
-            sha.update(data, 0, length);
-            return sha.digest();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
     }
 }

@@ -4,10 +4,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
@@ -15,12 +17,15 @@ import java.nio.file.attribute.PosixFileAttributeView;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,6 +39,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.elf.ElfPatch;
+import org.lkmpre.internal.NativeFiles;
 import org.lkmpre.module.ModuleCompression;
 import org.lkmpre.module.ModuleSigner;
 import org.lkmpre.module.UndoRecord;
@@ -133,27 +139,29 @@ public final class ModuleTree {
         for (Path p : paths) {
             if (Files.isDirectory(p)) {
                 Path root = p.toRealPath(); // a directory named through a link is walked; links under it are not
-                List<Path> found;
-                try (Stream<Path> walk = Files.find(root, Integer.MAX_VALUE, (f, a) -> {
-                    if (a.isRegularFile() && ModuleCompression.isModuleName(f.getFileName().toString())) {
-                        largest[0] = Math.max(largest[0], a.size());
+                List<Found> found = new ArrayList<>();
+                Files.walkFileTree(root, new SimpleFileVisitor<>() {
+                    @Override
+                    public FileVisitResult visitFile(Path f, BasicFileAttributes a) {
+                        if (!a.isRegularFile()) {
+                            return FileVisitResult.CONTINUE;
+                        }
+                        if (ModuleCompression.isModuleName(f.getFileName().toString())) {
+                            largest[0] = Math.max(largest[0], a.size());
+                            found.add(new Found(f, a.fileKey() != null ? a.fileKey() : f));
+                        } else if (isLeftover(f)) {
+                            leftovers.add(f);
+                        }
+                        return FileVisitResult.CONTINUE;
                     }
-                    return a.isRegularFile();
-                })) {
-                    List<Path> files = walk.toList();
-                    found = files.stream().filter(f -> ModuleCompression.isModuleName(f.getFileName().toString()))
-                            .sorted()
-                            .toList();
-                    files.stream().filter(ModuleTree::isLeftover).forEach(leftovers::add);
-                } catch (UncheckedIOException e) {
-                    throw e.getCause(); // a directory that cannot be read, or a path longer than PATH_MAX
-                }
-                for (Path f : found) {
-                    if (!first.test(f)) {
+                }); // a directory that cannot be read, or a path longer than PATH_MAX, throws
+                found.sort(Comparator.comparing(Found::path));
+                for (Found f : found) {
+                    if (outDir.isEmpty() && !seen.add(f.key())) {
                         continue;
                     }
-                    Path rel = root.relativize(f);
-                    targets.add(new Target(f, rel.toString(), outDir.map(o -> o.resolve(rel.toString())).orElse(f)));
+                    String rel = root.relativize(f.path()).toString();
+                    targets.add(new Target(f.path(), rel, outDir.map(o -> o.resolve(rel)).orElse(f.path())));
                 }
             } else if (Files.isRegularFile(p)) {
                 Path real = p.toRealPath();
@@ -167,6 +175,10 @@ public final class ModuleTree {
             }
         }
         return new ModuleTree(targets, Optional.empty(), leftovers, false, largest[0]);
+    }
+
+    /** A module file found in a directory, and what identifies it (device and inode, else its path). */
+    private record Found(Path path, Object key) {
     }
 
     /** @return what identifies the file (device and inode), or its real path where the system has no key */
@@ -237,16 +249,30 @@ public final class ModuleTree {
                 }
             }
         }
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
-            Thread t = new Thread(r, "lkmpre-worker");
-            t.setDaemon(true);
-            return t;
-        });
+        ExecutorService pool = workers(threads);
+        // Plain modules in place or dry go to the C core's whole-file run where the backend has
+        // one, a batch at a time (output keeps coming, cancelling stops between batches): one
+        // thread calls it, and the core runs its own threads.
+        Optional<NativeFiles> files = signer.isEmpty() && !rename && backend instanceof NativeFiles f
+                ? Optional.of(f) : Optional.empty();
+        ExecutorService batches = workers(1);
         try {
-            List<Future<ModuleReport>> futures = new ArrayList<>(targets.size());
+            List<Future<ModuleReport>> futures = new ArrayList<>(Collections.nCopies(targets.size(), null));
             ThreadLocal<ModuleBuffer> buffers = ThreadLocal.withInitial(() -> new ModuleBuffer(largest));
-            for (Target t : targets) {
-                futures.add(pool.submit(() -> process(backend, t, dryRun, buffers.get())));
+            List<Integer> batch = new ArrayList<>(); // positions in targets
+            for (int i = 0; i < targets.size(); i++) {
+                Target t = targets.get(i);
+                if (files.isPresent() && byFile(t, dryRun)) {
+                    batch.add(i);
+                    if (batch.size() == BATCH) {
+                        submit(files.get(), backend, batch, dryRun, threads, batches, buffers, futures);
+                    }
+                } else {
+                    futures.set(i, pool.submit(() -> process(backend, t, dryRun, buffers.get())));
+                }
+            }
+            if (!batch.isEmpty()) {
+                submit(files.get(), backend, batch, dryRun, threads, batches, buffers, futures);
             }
             List<ModuleReport> reports = new ArrayList<>(targets.size());
             for (Future<ModuleReport> f : futures) {
@@ -254,6 +280,7 @@ public final class ModuleTree {
                 try {
                     r = f.get();
                 } catch (InterruptedException e) {
+                    stop(batches);
                     stop(pool);
                     Thread.currentThread().interrupt();
                     throw new CancellationException("cancelled after " + reports.size() + " of " + targets.size() + " modules");
@@ -266,7 +293,50 @@ public final class ModuleTree {
             return new Report(backend.kernel().origin(), backend.kernel().identity(), reports);
         } finally {
             pool.shutdownNow();
+            batches.shutdownNow();
         }
+    }
+
+    /** Modules in one call of the C core's whole-file run: enough to keep its threads busy, few enough to report as it goes. */
+    private static final int BATCH = 256;
+
+    /** @return a pool of daemon threads */
+    private static ExecutorService workers(int threads) {
+        return Executors.newFixedThreadPool(Math.max(1, threads), r -> {
+            Thread t = new Thread(r, "lkmpre-worker");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** @return true if the C core's whole-file run can do the module: a plain module (by name) in place, or a dry run */
+    private static boolean byFile(Target t, boolean dryRun) {
+        return t.source().getFileName().toString().endsWith(".ko") && (dryRun || t.destination().equals(t.source()));
+    }
+
+    /**
+     * Submits the targets at positions {@code batch} (and empties it) to the whole-file run,
+     * setting their futures. A module the run leaves to the per-module path is done again on the
+     * same thread.
+     */
+    private void submit(NativeFiles files, Backend backend, List<Integer> batch, boolean dryRun, int threads,
+                        ExecutorService batches, ThreadLocal<ModuleBuffer> buffers, List<Future<ModuleReport>> futures) {
+        List<Target> mine = batch.stream().map(targets::get).toList();
+        CompletableFuture<List<ModuleReport>> done = CompletableFuture.supplyAsync(() -> {
+            List<Optional<ModuleReport>> got = files.preresolveFiles(mine.stream().map(Target::source).toList(),
+                    mine.stream().map(Target::name).toList(), !dryRun, threads);
+            List<ModuleReport> reports = new ArrayList<>(mine.size());
+            for (int i = 0; i < mine.size(); i++) {
+                Target t = mine.get(i);
+                reports.add(got.get(i).orElseGet(() -> process(backend, t, dryRun, buffers.get())));
+            }
+            return reports;
+        }, batches);
+        for (int i = 0; i < batch.size(); i++) {
+            int k = i;
+            futures.set(batch.get(i), done.thenApply(r -> r.get(k)));
+        }
+        batch.clear();
     }
 
     /** Stops the workers and waits until none is writing. */

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,6 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.lkmpre.internal.NativeFiles;
+import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.kernel.Vmlinux;
 import org.lkmpre.testing.Fixtures;
 import static org.lkmpre.testing.Outcomes.patched;
@@ -79,5 +83,75 @@ class ModuleTreeTest {
         for (ModuleTree.Target t : tree.targets()) {
             assertArrayEquals(after, Files.readAllBytes(t.source()), t.name() + " after the next run");
         }
+    }
+
+    /**
+     * A backend with a whole-file run gets exactly the plain modules that are written in place
+     * (or not written at all), in target order, in batches; a module it leaves to the per-module
+     * path is done there. Renaming and compressed modules never go to it.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"in place", "dry run", "rename"})
+    void wholeFileRunTakesThePlainModulesWrittenWhereTheyLie(String mode) throws Exception {
+        Path good = Fixtures.module("fx_good");
+        Path plain = Files.createDirectories(tmp.resolve("plain"));
+        Path mirror = Files.createDirectories(tmp.resolve("mirror"));
+        for (int i = 0; i < 600; i++) {
+            Files.copy(good, plain.resolve(String.format("m%03d.ko", i)));
+            Files.copy(good, mirror.resolve(String.format("m%03d.ko", i)));
+        }
+        java.io.ByteArrayOutputStream gz = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gz)) {
+            out.write(Files.readAllBytes(good));
+        }
+        Files.write(plain.resolve("m300.ko.gz"), gz.toByteArray());
+        Files.write(mirror.resolve("m300.ko.gz"), gz.toByteArray());
+        Preresolver java = Preresolver.create(new Vmlinux(Fixtures.vmlinux()).read(), PreresolveOptions.DEFAULTS);
+        boolean dry = mode.equals("dry run");
+        List<List<Path>> calls = new ArrayList<>();
+        List<Boolean> writes = new ArrayList<>();
+        class Recording implements Backend, NativeFiles {
+            @Override
+            public String name() {
+                return "recording";
+            }
+
+            @Override
+            public KernelSymbols kernel() {
+                return java.kernel();
+            }
+
+            @Override
+            public Outcome preresolve(String path, byte[] data) {
+                return java.preresolve(path, data);
+            }
+
+            @Override
+            public synchronized List<Optional<ModuleReport>> preresolveFiles(List<Path> files, List<String> names,
+                                                                             boolean write, int threads) {
+                calls.add(files);
+                writes.add(write);
+                return Collections.nCopies(files.size(), Optional.empty()); // all done again by the per-module path
+            }
+        }
+        ModuleTree tree = ModuleTree.collect(List.of(plain), Optional.empty());
+        tree = mode.equals("rename") ? tree.renamingInPlace() : tree;
+        Report recorded = tree.run(new Recording(), dry, 2, r -> { });
+        Report reference = ModuleTree.collect(List.of(mirror), Optional.empty()).run(java, dry, 2, r -> { });
+
+        assertEquals(reference.modules(), recorded.modules());
+        for (int i = 0; i < 600; i++) {
+            String name = String.format("m%03d.ko", i);
+            assertArrayEquals(Files.readAllBytes(mirror.resolve(name)), Files.readAllBytes(plain.resolve(name)), name);
+        }
+        List<Path> asked = calls.stream().flatMap(List::stream).toList();
+        if (mode.equals("rename")) {
+            assertEquals(List.of(), asked);
+            return;
+        }
+        assertEquals(tree.targets().stream().map(ModuleTree.Target::source).filter(f -> f.toString().endsWith(".ko")).toList(),
+                asked, "every plain module once, in target order, and no compressed one");
+        assertTrue(calls.size() >= 3 && calls.stream().allMatch(c -> c.size() <= 256), "batches: " + calls.size());
+        assertEquals(List.of(!dry), writes.stream().distinct().toList());
     }
 }

@@ -12,6 +12,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.nio.charset.StandardCharsets;
+import java.util.Optional;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.internal.NativeLibrary;
 
@@ -25,17 +26,37 @@ final class Core {
     static final MethodHandle INDEX_HANDLE_SIZE = downcall("lkmpre_index_handle_size", FunctionDescriptor.of(JAVA_LONG));
     static final MethodHandle INDEX_OPEN = downcall("lkmpre_index_open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
-    /** Critical with heap access: module, output and result arrays in place (about 0.1 ms a call, no upcalls). */
-    static final MethodHandle PRERESOLVE = downcall("lkmpre_preresolve",
-            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS,
-                    ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS), Linker.Option.critical(true));
+    /** The per-module path's functions, linked when it is first used (the whole-file run does not need them). */
+    static final class Modules {
+        /** Critical with heap access: module, output and result arrays in place (about 0.1 ms a call, no upcalls). */
+        static final MethodHandle PRERESOLVE = downcall("lkmpre_preresolve",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS,
+                        ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS), Linker.Option.critical(true));
+        /**
+         * The C library's {@code malloc}: memory it hands out is not touched until written, so a large
+         * output buffer costs only the pages the core writes (in sparse mode: the header, the symbols
+         * and the tail), where an {@link Arena} zeroes every page.
+         */
+        static final MethodHandle MALLOC = libc("malloc", FunctionDescriptor.of(ADDRESS, JAVA_LONG));
+        static final MethodHandle FREE = libc("free", FunctionDescriptor.ofVoid(ADDRESS));
+
+        private Modules() {
+        }
+    }
+
     /**
-     * The C library's {@code malloc}: memory it hands out is not touched until written, so a large
-     * output buffer costs only the pages the core writes (in sparse mode: the header, the symbols
-     * and the tail), where an {@link Arena} zeroes every page.
+     * The whole-file run (lkmpre_files.h), linked when first used; absent from a library built
+     * before it (a library named by {@code lkmpre.native.library}), and then not used.
      */
-    static final MethodHandle MALLOC = libc("malloc", FunctionDescriptor.of(ADDRESS, JAVA_LONG));
-    static final MethodHandle FREE = libc("free", FunctionDescriptor.ofVoid(ADDRESS));
+    static final class Files {
+        static final Optional<MethodHandle> PRERESOLVE = optional("lkmpre_files_preresolve",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, ADDRESS));
+        static final Optional<MethodHandle> RELEASE = optional("lkmpre_files_release",
+                FunctionDescriptor.ofVoid(ADDRESS, JAVA_LONG));
+
+        private Files() {
+        }
+    }
 
     /** The loader simulator's functions, linked when it first needs them (linking costs start-up time). */
     static final class Simulator {
@@ -67,9 +88,14 @@ final class Core {
     }
 
     /** @return a downcall handle for one of the library's functions */
-    @SuppressWarnings("restricted")
     static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        return Linker.nativeLinker().downcallHandle(LIBRARY.find(name).orElseThrow(), descriptor, options);
+        return optional(name, descriptor, options).orElseThrow();
+    }
+
+    /** @return a downcall handle for one of the library's functions, if the library has it */
+    @SuppressWarnings("restricted")
+    static Optional<MethodHandle> optional(String name, FunctionDescriptor descriptor, Linker.Option... options) {
+        return LIBRARY.find(name).map(f -> Linker.nativeLinker().downcallHandle(f, descriptor, options));
     }
 
     /**
@@ -80,7 +106,7 @@ final class Core {
     @SuppressWarnings("restricted") // malloc's result is sized to what was asked for
     static MemorySegment malloc(long size) {
         try {
-            MemorySegment p = (MemorySegment) MALLOC.invokeExact(size);
+            MemorySegment p = (MemorySegment) Modules.MALLOC.invokeExact(size);
             if (p.equals(MemorySegment.NULL)) {
                 throw new OutOfMemoryError("malloc(" + size + ") failed");
             }
@@ -93,7 +119,7 @@ final class Core {
     /** Gives back what {@link #malloc} returned. */
     static void free(MemorySegment p) {
         try {
-            FREE.invokeExact(p);
+            Modules.FREE.invokeExact(p);
         } catch (Throwable t) {
             throw rethrow(t);
         }

@@ -2,24 +2,36 @@ package org.lkmpre.ffm;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.lkmpre.internal.NativeLibrary.ERROR_SIZE;
 import static org.lkmpre.internal.NativeLibrary.ERR_SPACE;
+import static org.lkmpre.internal.NativeResult.FILE_DETAIL;
+import static org.lkmpre.internal.NativeResult.FILE_DETAIL_LEN;
+import static org.lkmpre.internal.NativeResult.FILE_RESULT_SIZE;
 import static org.lkmpre.internal.NativeResult.MODULE_RESULT_SIZE;
 import static org.lkmpre.internal.NativeResult.SYMBOL_RESULT_SIZE;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
+import java.nio.charset.Charset;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.index.KernelIndex;
+import org.lkmpre.internal.NativeFiles;
 import org.lkmpre.internal.NativeLibrary;
 import org.lkmpre.internal.NativeResult;
 import org.lkmpre.internal.ReportBuilder;
 import org.lkmpre.internal.SparseOutput;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.preresolve.Backend;
+import org.lkmpre.preresolve.ModuleReport;
 import org.lkmpre.preresolve.Outcome;
 import org.lkmpre.preresolve.Preresolver;
 
@@ -30,7 +42,7 @@ import org.lkmpre.preresolve.Preresolver;
  * {@code malloc} buffer; {@link #close} frees both. {@code size_t} is {@code JAVA_LONG}: the
  * library is built for LP64 Linux.
  */
-final class FfmBackend implements Backend {
+final class FfmBackend implements Backend, NativeFiles {
     private final Preresolver reference;
     private final ReportBuilder reports;
     /** Owns the index and the handle: freed by {@link #close}. */
@@ -102,7 +114,7 @@ final class FfmBackend implements Backend {
                 long resultsCap = b.results.length * 8L / SYMBOL_RESULT_SIZE;
                 MemorySegment results = MemorySegment.ofArray(b.results);
                 MemorySegment out = b.out;
-                int st = (int) Core.PRERESOLVE.invokeExact(handle, module, (long) length, flags, out,
+                int st = (int) Core.Modules.PRERESOLVE.invokeExact(handle, module, (long) length, flags, out,
                         out.byteSize(), needs, results, resultsCap, needs.asSlice(8), result, err);
                 if (st == ERR_SPACE) {
                     if (b.needs[0] > out.byteSize()) {
@@ -128,6 +140,48 @@ final class FfmBackend implements Backend {
             throw Core.rethrow(t);
         }
     }
+
+    /**
+     * One downcall for all the files: the core reads, decides and patches them on its own
+     * threads; this decodes the results. Paths go to the core in the JVM's file name encoding.
+     */
+    @Override
+    @SuppressWarnings("restricted") // each detail is sized by the core's detail_len
+    public List<Optional<ModuleReport>> preresolveFiles(List<Path> files, List<String> names, boolean write, int threads) {
+        int n = files.size();
+        if (Core.Files.PRERESOLVE.isEmpty()) {
+            return Collections.nCopies(n, Optional.empty()); // an older library: the per-module path does them
+        }
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment paths = call.allocate(ADDRESS, Math.max(1, n));
+            for (int i = 0; i < n; i++) {
+                paths.setAtIndex(ADDRESS, i, call.allocateFrom(files.get(i).toString(), FILE_NAMES));
+            }
+            MemorySegment results = call.allocate((long) Math.max(1, n) * FILE_RESULT_SIZE, 8);
+            int fileFlags = NativeLibrary.flags(reference.options()) | (write ? NativeLibrary.FILES_WRITE : 0);
+            int st = (int) Core.Files.PRERESOLVE.get().invokeExact(handle, paths, (long) n, fileFlags, Math.max(1, threads),
+                    results);
+            if (st != 0) {
+                throw new IllegalStateException("native core: lkmpre_files_preresolve returned " + st);
+            }
+            try {
+                List<Optional<ModuleReport>> out = new ArrayList<>(n);
+                for (int i = 0; i < n; i++) {
+                    MemorySegment r = results.asSlice((long) i * FILE_RESULT_SIZE, FILE_RESULT_SIZE);
+                    byte[] detail = r.get(ADDRESS, FILE_DETAIL).reinterpret(r.get(JAVA_LONG, FILE_DETAIL_LEN)).toArray(JAVA_BYTE);
+                    out.add(reports.fromFile(names.get(i), NativeResult.nativeOrder(r.toArray(JAVA_BYTE)), detail));
+                }
+                return out;
+            } finally {
+                Core.Files.RELEASE.orElseThrow().invokeExact(results, (long) n);
+            }
+        } catch (Throwable t) {
+            throw Core.rethrow(t);
+        }
+    }
+
+    /** How the JVM spells file names as bytes. */
+    private static final Charset FILE_NAMES = Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
 
     /** @return a copy of the first {@code size} bytes of a Java array the core wrote a struct into, for decoding */
     private static ByteBuffer copy(MemorySegment written, long size) {

@@ -36,11 +36,12 @@ public final class FfmBackendProvider implements BackendProvider, ResolverProvid
                         + " (class path) or --enable-native-access=org.lkmpre.ffm (module path)");
     }
 
-    /** Loads the library and links the preresolver's calls. */
+    /** Loads the library and links the calls of the whole-file run (the per-module calls link on first use). */
     @Override
     public void prepare() {
         if (unavailable().isEmpty()) {
             Core.indexHandleSize();
+            Core.Files.PRERESOLVE.isPresent(); // links the whole-file run, which ModuleTree uses
         }
     }
 

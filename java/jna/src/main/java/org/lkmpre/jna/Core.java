@@ -25,6 +25,10 @@ interface Core extends Library {
                           NativeLongByReference outNeeded, Pointer results, NativeLong resultsCap,
                           NativeLongByReference resultsNeeded, Pointer result, Pointer err);
 
+    int lkmpre_files_preresolve(Pointer index, Pointer paths, NativeLong n, int flags, int threads, Pointer results);
+
+    void lkmpre_files_release(Pointer results, NativeLong n);
+
     NativeLong lkmpre_scope_size(Pointer tables, int ntables);
 
     int lkmpre_scope_init(Pointer tables, int ntables, Pointer mem, NativeLong cap, Pointer scope, Pointer err);

@@ -2,6 +2,9 @@ package org.lkmpre.jna;
 
 import static org.lkmpre.internal.NativeLibrary.ERROR_SIZE;
 import static org.lkmpre.internal.NativeLibrary.ERR_SPACE;
+import static org.lkmpre.internal.NativeResult.FILE_DETAIL;
+import static org.lkmpre.internal.NativeResult.FILE_DETAIL_LEN;
+import static org.lkmpre.internal.NativeResult.FILE_RESULT_SIZE;
 import static org.lkmpre.internal.NativeResult.MODULE_RESULT_SIZE;
 import static org.lkmpre.internal.NativeResult.SYMBOL_RESULT_SIZE;
 
@@ -9,17 +12,25 @@ import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLong;
 import com.sun.jna.Pointer;
+import com.sun.jna.StringArray;
 import com.sun.jna.ptr.NativeLongByReference;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.index.KernelIndex;
 import org.lkmpre.kernel.KernelSymbols;
+import org.lkmpre.internal.NativeFiles;
 import org.lkmpre.internal.NativeLibrary;
 import org.lkmpre.internal.NativeResult;
 import org.lkmpre.internal.ReportBuilder;
 import org.lkmpre.internal.SparseOutput;
 import org.lkmpre.preresolve.Backend;
+import org.lkmpre.preresolve.ModuleReport;
 import org.lkmpre.preresolve.Outcome;
 import org.lkmpre.preresolve.Preresolver;
 
@@ -29,7 +40,7 @@ import org.lkmpre.preresolve.Preresolver;
  * memory is freed by the garbage collector ({@link #close} does nothing: JNA memory freed while
  * another thread still used the index would be read after its release).
  */
-final class JnaBackend implements Backend {
+final class JnaBackend implements Backend, NativeFiles {
     private final Preresolver reference;
     private final ReportBuilder reports;
     /** The native copy of the index: the handle points into it. */
@@ -100,6 +111,44 @@ final class JnaBackend implements Backend {
             return reports.fromNative(reference, path, data, length, r);
         }
     }
+
+    /**
+     * One call for all the files: the core reads, decides and patches them on its own threads;
+     * this decodes the results. Paths go to the core in the JVM's file name encoding.
+     */
+    @Override
+    public List<Optional<ModuleReport>> preresolveFiles(List<Path> files, List<String> names, boolean write, int threads) {
+        int n = files.size();
+        StringArray paths = new StringArray(files.stream().map(Path::toString).toArray(String[]::new), FILE_NAMES);
+        Memory results = new Memory((long) Math.max(1, n) * FILE_RESULT_SIZE);
+        int fileFlags = NativeLibrary.flags(reference.options()) | (write ? NativeLibrary.FILES_WRITE : 0);
+        int st;
+        try {
+            st = Core.LIBRARY.lkmpre_files_preresolve(handle, paths, new NativeLong(n), fileFlags, Math.max(1, threads), results);
+        } catch (UnsatisfiedLinkError e) {
+            return Collections.nCopies(n, Optional.empty()); // an older library: the per-module path does them
+        }
+        if (st != 0) {
+            throw new IllegalStateException("native core: lkmpre_files_preresolve returned " + st);
+        }
+        try {
+            List<Optional<ModuleReport>> out = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+                long at = (long) i * FILE_RESULT_SIZE;
+                long length = results.getLong(at + FILE_DETAIL_LEN);
+                byte[] detail = length == 0 ? new byte[0] : results.getPointer(at + FILE_DETAIL).getByteArray(0, Math.toIntExact(length));
+                out.add(reports.fromFile(names.get(i), NativeResult.nativeOrder(results.getByteArray(at, FILE_RESULT_SIZE)), detail));
+            }
+            return out;
+        } finally {
+            Core.LIBRARY.lkmpre_files_release(results, new NativeLong(n));
+            results.close();
+            paths.close();
+        }
+    }
+
+    /** How the JVM spells file names as bytes. */
+    private static final String FILE_NAMES = System.getProperty("sun.jnu.encoding", "UTF-8");
 
     /** @return a view of native memory the core wrote a struct into, in the core's byte order */
     private static ByteBuffer view(Memory written) {
