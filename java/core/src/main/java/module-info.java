@@ -24,4 +24,5 @@ module org.lkmpre.core {
 
     uses org.lkmpre.preresolve.BackendProvider;
     uses org.lkmpre.simulate.ResolverProvider;
+    uses org.lkmpre.internal.XzDecoder;
 }

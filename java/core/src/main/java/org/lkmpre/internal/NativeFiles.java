@@ -22,7 +22,8 @@ public interface NativeFiles {
      * @param threads how many files the core works on at once (at least 1)
      * @return per file, its report; empty where the per-module path must do the file again
      *         (it failed: to read, to write, or as a malformed module), so that every report
-     *         has the reference's words
+     *         has the reference's words; a module another run held for the whole wait is
+     *         reported failed here (not waited for twice)
      */
     List<Optional<ModuleReport>> preresolveFiles(List<Path> files, List<String> names, boolean write, int threads);
 }

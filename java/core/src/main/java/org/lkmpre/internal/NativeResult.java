@@ -37,6 +37,8 @@ public record NativeResult(ModuleStatus status, Refusal refusal, int moduleClass
     public static final int FILE_RESULT_SIZE = 64;
     /** Offset of {@code lkmpre_file_result.step}. */
     public static final int FILE_STEP = 40;
+    /** {@code LKMPRE_FILE_LOCK}: another run held the module for the whole wait. */
+    public static final int FILE_LOCK = 2;
     /** Offset of {@code lkmpre_file_result.detail_len}. */
     public static final int FILE_DETAIL_LEN = 48;
     /** Offset of {@code lkmpre_file_result.detail} (a pointer). */

@@ -10,6 +10,7 @@ import java.util.Optional;
 import org.lkmpre.elf.ElfPatch;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.module.KernelModule;
+import org.lkmpre.preresolve.ModuleLock;
 import org.lkmpre.preresolve.ModuleReport;
 import org.lkmpre.preresolve.ModuleStatus;
 import org.lkmpre.preresolve.Outcome;
@@ -137,9 +138,13 @@ public final class ReportBuilder {
      * @param result the {@code lkmpre_file_result} ({@link NativeResult#decodeFile})
      * @param detail its detail, which its offsets point into
      * @return the report; empty for a file that failed (to be read or written, or as a malformed
-     *         module), which the per-module path does again for the reference's words
+     *         module), which the per-module path does again for the reference's words, unless
+     *         another run held it for the whole wait (not waited for twice)
      */
     public Optional<ModuleReport> fromFile(String path, ByteBuffer result, byte[] detail) {
+        if (result.getInt(NativeResult.FILE_STEP) == NativeResult.FILE_LOCK) {
+            return Optional.of(ModuleReport.notPatched(path, ModuleStatus.FAILED, "cannot lock: " + ModuleLock.HELD));
+        }
         return NativeResult.decodeFile(result, detail).map(r -> switch (r.status()) {
             case FAILED -> null;
             case ALREADY_PRERESOLVED -> new Outcome.AlreadyPreresolved(path).report();

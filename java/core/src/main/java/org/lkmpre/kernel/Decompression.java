@@ -5,13 +5,18 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Iterator;
 import java.util.List;
+import java.util.Optional;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
 import com.github.luben.zstd.Zstd;
 import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.apache.commons.compress.compressors.lz4.BlockLZ4CompressorInputStream;
 import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStream;
 import org.lkmpre.CappedRead;
+import org.lkmpre.internal.XzDecoder;
 import org.tukaani.xz.LZMAInputStream;
 import org.tukaani.xz.SingleXZInputStream;
 
@@ -89,6 +94,36 @@ final class Decompression {
     }
 
     private Decompression() {
+    }
+
+    /** A binding's xz decoder (the system's liblzma), when one is there and can run. */
+    private static final class FastXz {
+        static final Optional<XzDecoder> DECODER = load();
+
+        private static Optional<XzDecoder> load() {
+            Iterator<XzDecoder> it = ServiceLoader.load(XzDecoder.class).iterator();
+            while (true) {
+                try {
+                    if (!it.hasNext()) {
+                        return Optional.empty();
+                    }
+                    XzDecoder d = it.next();
+                    if (d.unavailable().isEmpty()) {
+                        return Optional.of(d);
+                    }
+                } catch (ServiceConfigurationError | UnsupportedClassVersionError e) {
+                    // A binding built for a newer JDK (FFM needs 22) cannot load here: skip it.
+                }
+            }
+        }
+    }
+
+    /**
+     * Decodes the xz stream at {@code at} with a binding's decoder, when there is one and it
+     * succeeds within {@code cap}; otherwise xz-java does it, and its answer or error stands.
+     */
+    static Optional<byte[]> fastXz(byte[] data, int at, long cap) {
+        return FastXz.DECODER.flatMap(d -> d.decode(data, at, cap));
     }
 
     /** Reads {@code in} to the end, failing once more than {@code cap} bytes come out. */

@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.elf.ElfFile;
 
@@ -112,6 +113,10 @@ public record Vmlinuz(Path path) implements KernelSource {
     }
 
     private static byte[] decompress(String file, byte[] image, int at, Decompression.Format f, long cap) {
+        Optional<byte[]> fast = f == Decompression.Format.XZ ? Decompression.fastXz(image, at, cap) : Optional.empty();
+        if (fast.isPresent()) {
+            return fast.get();
+        }
         try (InputStream in = f.open(image, at)) {
             return Decompression.readCapped(file, in, cap);
         } catch (IOException | RuntimeException e) {

@@ -27,6 +27,8 @@ import java.util.Objects;
 public final class ModuleLock implements Closeable {
     /** How long a run waits for a module another run holds before it reports the module failed. */
     public static final Duration WAIT = Duration.ofSeconds(60);
+    /** Why a module could not be locked after {@link #WAIT}. */
+    public static final String HELD = "locked by another run for " + WAIT.toSeconds() + " s";
     private static final long POLL_MILLIS = 10;
 
     private final FileChannel channel;
@@ -62,7 +64,7 @@ public final class ModuleLock implements Closeable {
                 continue;
             }
             if (System.nanoTime() - deadline > 0) {
-                throw new IOException("locked by another run for " + WAIT.toSeconds() + " s");
+                throw new IOException(HELD);
             }
             try {
                 Thread.sleep(POLL_MILLIS);

@@ -224,7 +224,9 @@ public final class ModuleTree {
      * through a temporary file renamed over the destination. A module that cannot be read, or
      * whose write fails, gets a {@link ModuleStatus#FAILED} report; the others are still
      * processed. Temporary files that a killed run left in the directories walked are removed
-     * first.
+     * first. A native backend does the plain modules it writes where they lie (or all plain
+     * modules, in a dry run) in the C core's whole-file run, a batch of files per call on the
+     * core's own threads; the result is the same, byte for byte and word for word.
      *
      * <p>Interrupting the calling thread cancels the run: modules not started are left alone,
      * the workers are stopped and waited for, and this method throws
