@@ -257,7 +257,7 @@ public final class ModuleTree {
         // thread calls it, and the core runs its own threads.
         Optional<NativeFiles> files = signer.isEmpty() && !rename && backend instanceof NativeFiles f
                 ? Optional.of(f) : Optional.empty();
-        ExecutorService batches = workers(1);
+        ExecutorService batches = workers(2);
         try {
             List<Future<ModuleReport>> futures = new ArrayList<>(Collections.nCopies(targets.size(), null));
             ThreadLocal<ModuleBuffer> buffers = ThreadLocal.withInitial(() -> new ModuleBuffer(largest));
