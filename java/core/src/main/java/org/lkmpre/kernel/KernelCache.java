@@ -76,7 +76,7 @@ public final class KernelCache {
             symbols = cached.get();
         } else {
             symbols = Vmlinux.parse(origin, source instanceof Vmlinuz ? Vmlinuz.extract(file, bytes) : bytes);
-            store(entry, symbols);
+            symbols = symbols.withIndex(store(entry, symbols));
         }
         return KernelSource.withConfig(symbols, source.primaryFile(), config);
     }
@@ -131,7 +131,8 @@ public final class KernelCache {
         }
     }
 
-    private void store(Path entry, KernelSymbols symbols) {
+    /** @return the index written into the entry, which the native backends then take as it is */
+    private byte[] store(Path entry, KernelSymbols symbols) {
         byte[] index = KernelIndex.write(symbols);
         byte[] config = symbols.config().map(KernelCache::configText).orElse(new byte[0]);
         ByteBuffer b = ByteBuffer.allocate(MAGIC.length + 8 + index.length + config.length + SEAL)
@@ -143,6 +144,7 @@ public final class KernelCache {
         } catch (IOException e) {
             // No cache here: the next run reads the image again.
         }
+        return index;
     }
 
     private static byte[] configText(KernelConfig config) {

@@ -11,7 +11,8 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.lkmpre.internal.XzDecoder;
 
@@ -31,8 +32,8 @@ public final class FfmXzDecoder implements XzDecoder {
     private static final int LZMA_OK = 0;
     private static final int LZMA_STREAM_END = 1;
     private static final int LZMA_FINISH = 3;
-    /** Native output chunk: copied into the Java array each time it fills. */
-    private static final long CHUNK = 4 << 20;
+    /** Native output chunk. */
+    private static final long CHUNK = 8 << 20;
 
     /** liblzma, linked on first use; empty (with the reason) where it cannot be. */
     private static final class Lzma {
@@ -40,12 +41,16 @@ public final class FfmXzDecoder implements XzDecoder {
         static final MethodHandle DECODER;
         static final MethodHandle CODE;
         static final MethodHandle END;
+        static final MethodHandle MALLOC;
+        static final MethodHandle FREE;
 
         static {
             String why = "";
             MethodHandle decoder = null;
             MethodHandle code = null;
             MethodHandle end = null;
+            MethodHandle malloc = null;
+            MethodHandle free = null;
             if (!FfmXzDecoder.class.getModule().isNativeAccessEnabled()) {
                 why = "native access is not enabled";
             } else {
@@ -54,6 +59,9 @@ public final class FfmXzDecoder implements XzDecoder {
                     decoder = link(lib, "lzma_stream_decoder", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
                     code = link(lib, "lzma_code", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
                     end = link(lib, "lzma_end", FunctionDescriptor.ofVoid(ADDRESS));
+                    SymbolLookup libc = Linker.nativeLinker().defaultLookup();
+                    malloc = link(libc, "malloc", FunctionDescriptor.of(ADDRESS, JAVA_LONG));
+                    free = link(libc, "free", FunctionDescriptor.ofVoid(ADDRESS));
                 } catch (IllegalArgumentException | java.util.NoSuchElementException e) {
                     why = "no liblzma.so.5: " + e.getMessage();
                 }
@@ -62,6 +70,8 @@ public final class FfmXzDecoder implements XzDecoder {
             DECODER = decoder;
             CODE = code;
             END = end;
+            MALLOC = malloc;
+            FREE = free;
         }
 
         @SuppressWarnings("restricted") // native access is enabled: checked above
@@ -81,11 +91,14 @@ public final class FfmXzDecoder implements XzDecoder {
     }
 
     @Override
-    @SuppressWarnings("restricted") // next_in and next_out point into segments of this call's arena
+    @SuppressWarnings("restricted") // next_in and next_out point into this call's memory
     public Optional<byte[]> decode(byte[] data, int at, long cap) {
         if (!Lzma.WHY.isEmpty() || at < 0 || at > data.length) {
             return Optional.empty();
         }
+        // Output in malloc'd chunks (not zeroed first, as an arena's are), copied once into a
+        // Java array of the exact size: no garbage for the collector to copy.
+        List<MemorySegment> chunks = new ArrayList<>();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment stream = arena.allocate(STREAM_SIZE, 8); // zeroed: LZMA_STREAM_INIT
             if ((int) Lzma.DECODER.invokeExact(stream, -1L /* no memory limit */, 0) != LZMA_OK) {
@@ -96,30 +109,32 @@ public final class FfmXzDecoder implements XzDecoder {
                 MemorySegment.copy(data, at, in, JAVA_BYTE, 0, data.length - at);
                 stream.set(ADDRESS, NEXT_IN, in);
                 stream.set(JAVA_LONG, AVAIL_IN, (long) (data.length - at));
-                MemorySegment out = arena.allocate(CHUNK);
-                byte[] decoded = new byte[(int) Math.min(Integer.MAX_VALUE - 8, Math.min(cap, 8L * (data.length - at)))];
                 long total = 0;
-                while (true) {
+                int ret = LZMA_OK;
+                while (ret == LZMA_OK) {
+                    MemorySegment raw = (MemorySegment) Lzma.MALLOC.invokeExact(CHUNK);
+                    if (raw.address() == 0) {
+                        throw new OutOfMemoryError("malloc(" + CHUNK + ") failed");
+                    }
+                    MemorySegment out = raw.reinterpret(CHUNK);
+                    chunks.add(out);
                     stream.set(ADDRESS, NEXT_OUT, out);
                     stream.set(JAVA_LONG, AVAIL_OUT, CHUNK);
-                    int ret = (int) Lzma.CODE.invokeExact(stream, LZMA_FINISH);
-                    long produced = CHUNK - stream.get(JAVA_LONG, AVAIL_OUT);
-                    if (total + produced > cap || total + produced > Integer.MAX_VALUE - 8) {
-                        return Optional.empty();
-                    }
-                    if (total + produced > decoded.length) {
-                        decoded = Arrays.copyOf(decoded, (int) Math.min(Integer.MAX_VALUE - 8,
-                                Math.max(total + produced, 2L * decoded.length)));
-                    }
-                    MemorySegment.copy(out, JAVA_BYTE, 0, decoded, (int) total, (int) produced);
-                    total += produced;
-                    if (ret == LZMA_STREAM_END) {
-                        return Optional.of(total == decoded.length ? decoded : Arrays.copyOf(decoded, (int) total));
-                    }
-                    if (ret != LZMA_OK) {
+                    ret = (int) Lzma.CODE.invokeExact(stream, LZMA_FINISH);
+                    total += CHUNK - stream.get(JAVA_LONG, AVAIL_OUT);
+                    if (total > cap || total > Integer.MAX_VALUE - 8) {
                         return Optional.empty();
                     }
                 }
+                if (ret != LZMA_STREAM_END) {
+                    return Optional.empty();
+                }
+                byte[] decoded = new byte[(int) total];
+                for (int k = 0; k < chunks.size(); k++) {
+                    long offset = k * CHUNK;
+                    MemorySegment.copy(chunks.get(k), JAVA_BYTE, 0, decoded, (int) offset, (int) Math.min(CHUNK, total - offset));
+                }
+                return Optional.of(decoded);
             } finally {
                 Lzma.END.invokeExact(stream);
             }
@@ -127,6 +142,18 @@ public final class FfmXzDecoder implements XzDecoder {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException(t); // invokeExact declares Throwable; these downcalls throw nothing else
+        } finally {
+            for (MemorySegment c : chunks) {
+                free(c);
+            }
+        }
+    }
+
+    private static void free(MemorySegment chunk) {
+        try {
+            Lzma.FREE.invokeExact(chunk);
+        } catch (Throwable t) {
+            throw new IllegalStateException(t);
         }
     }
 }
