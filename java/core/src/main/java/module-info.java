@@ -1,9 +1,10 @@
 /**
  * lkmpre's core: the ELF layer, the kernel symbol sources, the export index, the Java reference
  * preresolver and the loader simulator. The native bindings ({@code org.lkmpre.ffm},
- * {@code org.lkmpre.jna}) provide the C core's backends and resolvers as services; what they
- * share with this module ({@code org.lkmpre.internal}: the library's location, the result
- * decoder, the report builder) is exported to them alone.
+ * {@code org.lkmpre.jna}) provide the C core's backends and resolvers as services (and FFM a
+ * fast xz decoder); what they share with this module ({@code org.lkmpre.internal}: the
+ * library's location, the result decoder, the report builder, the whole-file run's and the xz
+ * decoder's interfaces) is exported to them alone.
  */
 module org.lkmpre.core {
     requires org.apache.commons.compress;
