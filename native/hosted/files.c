@@ -255,7 +255,7 @@ static int vermagic_detail(lkmpre_file_result *f, const lk_elf *e) {
     return set_detail(f, v, first);
 }
 
-/* Fails f at step (errno, or err for the core's message). */
+/* Marks f failed at a step before the core decided, with that step's errno. */
 static void fail(lkmpre_file_result *f, uint32_t step, int error) {
     f->module.status = LKMPRE_MODULE_FAILED;
     f->step = step;

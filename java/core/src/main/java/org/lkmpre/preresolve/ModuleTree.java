@@ -1,7 +1,6 @@
 package org.lkmpre.preresolve;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileVisitResult;
@@ -36,7 +35,6 @@ import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.elf.ElfPatch;
 import org.lkmpre.internal.NativeFiles;
@@ -228,7 +226,8 @@ public final class ModuleTree {
      * modules, in a dry run) in the C core's whole-file run, a batch of files per call on the
      * core's own threads; the result is the same, byte for byte and word for word.
      *
-     * <p>Interrupting the calling thread cancels the run: modules not started are left alone,
+     * <p>Interrupting the calling thread cancels the run: modules not started are left alone
+     * (batches of the whole-file run under way are finished: the C core cannot be interrupted),
      * the workers are stopped and waited for, and this method throws
      * {@link CancellationException} with the thread's interrupt status set. Every module is then
      * its old file or its new one (patching in place: or a state the next run finishes).
@@ -253,8 +252,9 @@ public final class ModuleTree {
         }
         ExecutorService pool = workers(threads);
         // Plain modules in place or dry go to the C core's whole-file run where the backend has
-        // one, a batch at a time (output keeps coming, cancelling stops between batches): one
-        // thread calls it, and the core runs its own threads.
+        // one, a batch at a time (output keeps coming, cancelling stops between batches). Two
+        // threads call it, so that one decodes its results while the other's batch runs; the
+        // core runs its own threads.
         Optional<NativeFiles> files = signer.isEmpty() && !rename && backend instanceof NativeFiles f
                 ? Optional.of(f) : Optional.empty();
         ExecutorService batches = workers(2);

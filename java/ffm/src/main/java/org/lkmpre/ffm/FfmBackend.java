@@ -39,8 +39,9 @@ import org.lkmpre.preresolve.Preresolver;
  * The C core through java.lang.foreign ({@link Core}'s handles): the index copied into an arena
  * that this backend owns, and one downcall per module that reads the module's Java array in place
  * and writes the sparse output ({@code SparseOutput}) into a per-thread
- * {@code malloc} buffer; {@link #close} frees both. {@code size_t} is {@code JAVA_LONG}: the
- * library is built for LP64 Linux.
+ * {@code malloc} buffer; {@link #close} frees both. Files that {@code ModuleTree} writes where
+ * they lie go to the core's whole-file run instead ({@link #preresolveFiles}), one downcall a
+ * batch. {@code size_t} is {@code JAVA_LONG}: the library is built for LP64 Linux.
  */
 final class FfmBackend implements Backend, NativeFiles {
     private final Preresolver reference;

@@ -36,7 +36,8 @@ import org.lkmpre.preresolve.Preresolver;
 
 /**
  * The C core through JNA: the index is copied to native memory once; each module is one
- * downcall, with its bytes, output and results in native buffers for that call. The native
+ * downcall, with its bytes, output and results in native buffers for that call, and files that
+ * {@code ModuleTree} writes where they lie go to the core's whole-file run, one call a batch. The native
  * memory is freed by the garbage collector ({@link #close} does nothing: JNA memory freed while
  * another thread still used the index would be read after its release).
  */
