@@ -153,4 +153,32 @@ class RealArchitecturesTest {
         assertEquals(0, CliRun.of("index", "--kernel", arch.resolve("vmlinux").toString(), "-o", fromJava.toString()).status());
         assertArrayEquals(Files.readAllBytes(fromJava), Files.readAllBytes(fromC));
     }
+
+    /**
+     * The kernel as /boot has it: where the image holds an ELF payload (amd64 and i386 bzImages,
+     * ppc64el's vmlinux), its index is the -dbg vmlinux's, byte for byte; where the kernel is a
+     * raw image (arm64 Image, arm zImage, s390), the image is named and refused with what to give
+     * instead, never read by guesswork.
+     */
+    @ParameterizedTest(allowZeroInvocations = true)
+    @MethodSource("arches")
+    void bootImageGivesTheDebugVmlinuxIndexOrSaysWhy(Path arch) throws Exception {
+        Path fromImage = tmp.resolve("image.lkmidx");
+        Path fromDebug = tmp.resolve("debug.lkmidx");
+        CliRun image = CliRun.of("index", "--kernel", arch.resolve("vmlinuz").toString(), "-o", fromImage.toString());
+        String name = arch.getFileName().toString();
+        String raw = name.startsWith("arm64-") ? "an ARM64 Image" : name.startsWith("armhf-") ? "an ARM zImage"
+                : name.startsWith("s390x-") ? "an s390 kernel image" : null;
+        if (raw != null) {
+            assertEquals(2, image.status(), image.out());
+            assertEquals(List.of("lkmpre: error: " + arch.resolve("vmlinuz") + ": is " + raw + ": its kernel is a raw image"
+                    + " without ELF section headers, through which lkmpre finds the export tables; give the vmlinux of the"
+                    + " kernel's -dbg package or build tree"), image.err().lines().toList());
+            assertFalse(Files.exists(fromImage));
+            return;
+        }
+        assertEquals(0, image.status(), image.err());
+        assertEquals(0, CliRun.of("index", "--kernel", arch.resolve("vmlinux").toString(), "-o", fromDebug.toString()).status());
+        assertArrayEquals(Files.readAllBytes(fromDebug), Files.readAllBytes(fromImage));
+    }
 }

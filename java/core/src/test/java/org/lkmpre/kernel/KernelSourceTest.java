@@ -156,6 +156,43 @@ class KernelSourceTest {
         assertTrue(e.reason().contains("relocatable"), e.reason());
     }
 
+    /**
+     * Boot images whose kernel is a raw image (no ELF headers: arm64, arm, s390) are named and
+     * refused with what to give instead, and so is any image whose only payload decompresses to
+     * something other than ELF; a small non-ELF stream (a stray match in boot code) is not taken
+     * for a kernel.
+     */
+    @Test
+    void rawImagesAreRefusedWithWhatToGiveInstead() throws Exception {
+        byte[] arm64 = new byte[1 << 16];
+        System.arraycopy(new byte[] {'A', 'R', 'M', 0x64}, 0, arm64, 0x38, 4);
+        byte[] zImage = new byte[1 << 16];
+        java.nio.ByteBuffer.wrap(zImage).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(0x24, 0x016f2818);
+        byte[] s390 = new byte[0x20000];
+        System.arraycopy("S390EP".getBytes(StandardCharsets.ISO_8859_1), 0, s390, 0x10008, 6);
+        for (var c : List.of(Map.entry(arm64, "an ARM64 Image"), Map.entry(zImage, "an ARM zImage"),
+                Map.entry(s390, "an s390 kernel image"))) {
+            InputFormatException e = assertThrows(InputFormatException.class, () -> Vmlinuz.extract("boot", c.getKey()));
+            assertEquals("is " + c.getValue() + ": its kernel is a raw image without ELF section headers, through which"
+                    + " lkmpre finds the export tables; give the vmlinux of the kernel's -dbg package or build tree", e.reason());
+        }
+        for (int size : new int[] {(1 << 20) - 1, 1 << 20}) {
+            byte[] raw = new byte[size];
+            new java.util.Random(size).nextBytes(raw);
+            raw[0] = 0; // not ELF
+            java.io.ByteArrayOutputStream image = new java.io.ByteArrayOutputStream();
+            image.write(new byte[4096]);
+            try (var xz = new org.tukaani.xz.XZOutputStream(image, new org.tukaani.xz.LZMA2Options(0))) {
+                xz.write(raw);
+            }
+            InputFormatException e = assertThrows(InputFormatException.class, () -> Vmlinuz.extract("image", image.toByteArray()));
+            assertEquals(size < 1 << 20 ? "no compressed vmlinux payload found (tried xz x1)"
+                    : "is a compressed kernel image whose payload (xz at offset 4096, 1048576 bytes) is a raw image without"
+                    + " ELF section headers, through which lkmpre finds the export tables; give the vmlinux of the"
+                    + " kernel's -dbg package or build tree", e.reason());
+        }
+    }
+
     /** An embedded configuration (IKCONFIG) that inflates past 16 MiB is refused as it streams. */
     @Test
     void capsEmbeddedConfig() throws Exception {
