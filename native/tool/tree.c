@@ -32,19 +32,6 @@ typedef struct job {
     uint32_t undefined, preresolved;
 } job;
 
-static void *grow(void *p, size_t *cap, size_t need, size_t unit) {
-    if (need <= *cap)
-        return p;
-    size_t n = need > 2 * *cap ? need : 2 * *cap;
-    void *q = realloc(p, n * unit);
-    if (!q) {
-        fprintf(stderr, "lkmpre-tree: out of memory\n");
-        exit(2);
-    }
-    *cap = n;
-    return q;
-}
-
 static void *must(void *p) {
     if (!p) {
         fprintf(stderr, "lkmpre-tree: out of memory\n");
@@ -191,7 +178,10 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
              (n > 7 && !strcmp(path + n - 7, ".ko.zst")) || (n > 6 && !strcmp(path + n - 6, ".ko.gz"));
     if (type != FTW_F || !ko)
         return 0;
-    walk_jobs = grow(walk_jobs, &walk_cap, walk_n + 1, sizeof *walk_jobs);
+    if (walk_n == walk_cap) {
+        walk_cap = walk_cap ? 2 * walk_cap : 256;
+        walk_jobs = must(realloc(walk_jobs, walk_cap * sizeof *walk_jobs));
+    }
     memset(&walk_jobs[walk_n], 0, sizeof *walk_jobs);
     walk_jobs[walk_n].path = strdup(path);
     return walk_jobs[walk_n++].path ? 0 : -1;

@@ -2,6 +2,7 @@ package org.lkmpre.internal;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -30,6 +31,8 @@ public final class NativeLibrary {
     public static final int OUT_SPARSE = 0x2;
     /** {@code LKMPRE_FILES_WRITE}: the whole-file run patches each file where it lies ({@link NativeFiles}). */
     public static final int FILES_WRITE = 0x100;
+    /** How the JVM spells file names as bytes: the encoding paths are given to the C library in. */
+    public static final Charset FILE_NAMES = Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
     /** {@code LKMPRE_ERR_SPACE}: a caller buffer is too small. */
     public static final int ERR_SPACE = -3;
     /** {@code sizeof(lkmpre_error)}. */

@@ -133,8 +133,7 @@ public record NativeResult(ModuleStatus status, Refusal refusal, int moduleClass
                 int at = i * SYMBOL_RESULT_SIZE;
                 int reason = results.getInt(at + SYMBOL_REASON);
                 if (reason != 0) {
-                    left.add(new Symbol(results.getInt(at + SYMBOL_NAME_OFFSET), reason(reason),
-                            results.getLong(at + SYMBOL_MODULE_CRC)));
+                    left.add(symbol(results, at));
                 } else if (n < resolved.length) {
                     resolved[n++] = results.getInt(at + SYMBOL_INDEX);
                 }
@@ -144,9 +143,7 @@ public record NativeResult(ModuleStatus status, Refusal refusal, int moduleClass
             }
             patch = Optional.of(output.read(resolved, result.getLong(OUT_LEN)));
         }
-        return new NativeResult(status, refusal(result.getInt(REFUSAL)), result.getInt(MODULE_CLASS),
-                result.getInt(MODULE_MACHINE), result.getInt(PRERESOLVED), result.getInt(LICENSE_OFFSET),
-                result.getInt(LICENSE_LEN), left, patch, status == ModuleStatus.FAILED ? message.get() : "");
+        return of(result, status, left, patch, status == ModuleStatus.FAILED ? message.get() : "");
     }
 
     /**
@@ -171,15 +168,25 @@ public record NativeResult(ModuleStatus status, Refusal refusal, int moduleClass
                         + (result.getInt(UNDEFINED) - result.getInt(PRERESOLVED)));
             }
             for (int i = 0; i < count; i++) {
-                int at = FILE_DETAIL_HEADER + i * SYMBOL_RESULT_SIZE;
-                left.add(new Symbol(d.getInt(at + SYMBOL_NAME_OFFSET), reason(d.getInt(at + SYMBOL_REASON)),
-                        d.getLong(at + SYMBOL_MODULE_CRC)));
+                left.add(symbol(d, FILE_DETAIL_HEADER + i * SYMBOL_RESULT_SIZE));
             }
         }
-        return Optional.of(new NativeResult(status, refusal(result.getInt(REFUSAL)), result.getInt(MODULE_CLASS),
-                result.getInt(MODULE_MACHINE), result.getInt(PRERESOLVED), result.getInt(LICENSE_OFFSET),
-                result.getInt(LICENSE_LEN), left, Optional.empty(),
+        return Optional.of(of(result, status, left, Optional.empty(),
                 status == ModuleStatus.FAILED ? new String(detail, StandardCharsets.ISO_8859_1) : ""));
+    }
+
+    /** @return the {@code lkmpre_symbol_result} at {@code at}, a symbol left undefined */
+    private static Symbol symbol(ByteBuffer results, int at) {
+        return new Symbol(results.getInt(at + SYMBOL_NAME_OFFSET), reason(results.getInt(at + SYMBOL_REASON)),
+                results.getLong(at + SYMBOL_MODULE_CRC));
+    }
+
+    /** @return the result whose {@code lkmpre_module_result} is {@code result}, with what was read besides it */
+    private static NativeResult of(ByteBuffer result, ModuleStatus status, List<Symbol> left, Optional<ElfPatch> patch,
+                                   String message) {
+        return new NativeResult(status, refusal(result.getInt(REFUSAL)), result.getInt(MODULE_CLASS),
+                result.getInt(MODULE_MACHINE), result.getInt(PRERESOLVED), result.getInt(LICENSE_OFFSET),
+                result.getInt(LICENSE_LEN), left, patch, message);
     }
 
     /**

@@ -45,20 +45,30 @@ public final class Providers<P> {
      */
     public static <P> Providers<P> load(Class<P> service, Function<P, String> name,
                                         ToIntFunction<P> preference, Function<P, Optional<String>> unavailable) {
+        List<P> out = loadable(service);
+        out.sort(Comparator.comparingInt(preference));
+        return new Providers<>(out, name, unavailable);
+    }
+
+    /**
+     * @param <P>     the provider type
+     * @param service the service interface (its module {@code uses} it)
+     * @return the providers of {@code service} that this JDK can load, in the order found; a
+     *         provider built for a newer JDK (FFM needs 22) is skipped
+     */
+    public static <P> List<P> loadable(Class<P> service) {
         List<P> out = new ArrayList<>();
         Iterator<P> it = ServiceLoader.load(service).iterator();
         while (true) {
             try {
                 if (!it.hasNext()) {
-                    break;
+                    return out;
                 }
                 out.add(it.next());
             } catch (ServiceConfigurationError | UnsupportedClassVersionError e) {
-                // A provider built for a newer JDK (FFM needs 22) cannot load here: skip it.
+                // Cannot load here: skip it.
             }
         }
-        out.sort(Comparator.comparingInt(preference));
-        return new Providers<>(out, name, unavailable);
     }
 
     /** @return every name, with why it cannot run here ("" when it can), automatic order first, "java" last */

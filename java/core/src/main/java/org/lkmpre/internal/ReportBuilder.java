@@ -7,6 +7,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.lkmpre.elf.ElfPatch;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.module.KernelModule;
@@ -119,13 +120,8 @@ public final class ReportBuilder {
                 yield java;
             }
             case ALREADY_PRERESOLVED -> new Outcome.AlreadyPreresolved(path);
-            case REFUSED -> switch (result.refusal()) {
-                case SIGNED -> signed(path);
-                case CLASS -> classMismatch(path, result.moduleClass());
-                case MACHINE -> machineMismatch(path, result.moduleMachine());
-                case VERMAGIC -> releaseMismatch(path, builtFor(KernelModule.parse(path, Arrays.copyOf(data, length))).orElseThrow());
-                case NONE -> throw new IllegalStateException(path + ": refused without a reason");
-            };
+            case REFUSED -> refused(path, result,
+                    () -> builtFor(KernelModule.parse(path, Arrays.copyOf(data, length))).orElseThrow());
             case PRERESOLVED -> preresolved(path, result.preresolved(), unresolved(result, data), result.patch().orElseThrow());
         };
     }
@@ -148,16 +144,24 @@ public final class ReportBuilder {
         return NativeResult.decodeFile(result, detail).map(r -> switch (r.status()) {
             case FAILED -> null;
             case ALREADY_PRERESOLVED -> new Outcome.AlreadyPreresolved(path).report();
-            case REFUSED -> switch (r.refusal()) {
-                case SIGNED -> signed(path).report();
-                case CLASS -> classMismatch(path, r.moduleClass()).report();
-                case MACHINE -> machineMismatch(path, r.moduleMachine()).report();
-                case VERMAGIC -> releaseMismatch(path, new String(detail, StandardCharsets.ISO_8859_1)).report();
-                case NONE -> throw new IllegalStateException(path + ": refused without a reason");
-            };
+            case REFUSED -> refused(path, r, () -> new String(detail, StandardCharsets.ISO_8859_1)).report();
             case PRERESOLVED -> new ModuleReport(path, ModuleStatus.PRERESOLVED, r.preresolved() + r.symbols().size(),
                     r.preresolved(), unresolved(r, detail), "");
         });
+    }
+
+    /**
+     * @param builtFor the release the module is built for, asked only for a vermagic refusal
+     * @return the refusal the core decided, in the reference's words
+     */
+    private Outcome.Refused refused(String path, NativeResult result, Supplier<String> builtFor) {
+        return switch (result.refusal()) {
+            case SIGNED -> signed(path);
+            case CLASS -> classMismatch(path, result.moduleClass());
+            case MACHINE -> machineMismatch(path, result.moduleMachine());
+            case VERMAGIC -> releaseMismatch(path, builtFor.get());
+            case NONE -> throw new IllegalStateException(path + ": refused without a reason");
+        };
     }
 
     /** @return the symbols a result leaves undefined, with their names and license read from {@code bytes} */

@@ -5,17 +5,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
-import java.util.ServiceConfigurationError;
-import java.util.ServiceLoader;
 import com.github.luben.zstd.Zstd;
 import org.apache.commons.compress.compressors.bzip2.BZip2CompressorInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.apache.commons.compress.compressors.lz4.BlockLZ4CompressorInputStream;
 import org.apache.commons.compress.compressors.zstandard.ZstdCompressorInputStream;
 import org.lkmpre.CappedRead;
+import org.lkmpre.internal.Providers;
 import org.lkmpre.internal.XzDecoder;
 import org.tukaani.xz.LZMAInputStream;
 import org.tukaani.xz.SingleXZInputStream;
@@ -98,24 +96,8 @@ final class Decompression {
 
     /** A binding's xz decoder (the system's liblzma), when one is there and can run. */
     private static final class FastXz {
-        static final Optional<XzDecoder> DECODER = load();
-
-        private static Optional<XzDecoder> load() {
-            Iterator<XzDecoder> it = ServiceLoader.load(XzDecoder.class).iterator();
-            while (true) {
-                try {
-                    if (!it.hasNext()) {
-                        return Optional.empty();
-                    }
-                    XzDecoder d = it.next();
-                    if (d.unavailable().isEmpty()) {
-                        return Optional.of(d);
-                    }
-                } catch (ServiceConfigurationError | UnsupportedClassVersionError e) {
-                    // A binding built for a newer JDK (FFM needs 22) cannot load here: skip it.
-                }
-            }
-        }
+        static final Optional<XzDecoder> DECODER = Providers.loadable(XzDecoder.class).stream()
+                .filter(d -> d.unavailable().isEmpty()).findFirst();
     }
 
     /**

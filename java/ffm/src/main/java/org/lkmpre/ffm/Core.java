@@ -32,13 +32,6 @@ final class Core {
         static final MethodHandle PRERESOLVE = downcall("lkmpre_preresolve",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, ADDRESS,
                         ADDRESS, JAVA_LONG, ADDRESS, ADDRESS, ADDRESS), Linker.Option.critical(true));
-        /**
-         * The C library's {@code malloc}: memory it hands out is not touched until written, so a large
-         * output buffer costs only the pages the core writes (in sparse mode: the header, the symbols
-         * and the tail), where an {@link Arena} zeroes every page.
-         */
-        static final MethodHandle MALLOC = libc("malloc", FunctionDescriptor.of(ADDRESS, JAVA_LONG));
-        static final MethodHandle FREE = libc("free", FunctionDescriptor.ofVoid(ADDRESS));
 
         private Modules() {
         }
@@ -80,13 +73,6 @@ final class Core {
         return SymbolLookup.libraryLookup(NativeLibrary.path().orElseThrow(), Arena.global());
     }
 
-    /** @return a downcall handle for one of the C library's functions */
-    @SuppressWarnings("restricted")
-    private static MethodHandle libc(String name, FunctionDescriptor descriptor) {
-        Linker linker = Linker.nativeLinker();
-        return linker.downcallHandle(linker.defaultLookup().find(name).orElseThrow(), descriptor);
-    }
-
     /** @return a downcall handle for one of the library's functions */
     static MethodHandle downcall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         return optional(name, descriptor, options).orElseThrow();
@@ -98,39 +84,12 @@ final class Core {
         return LIBRARY.find(name).map(f -> Linker.nativeLinker().downcallHandle(f, descriptor, options));
     }
 
-    /**
-     * @param size bytes wanted
-     * @return {@code size} bytes from {@code malloc}, to be given back with {@link #free}
-     * @throws OutOfMemoryError if there is no memory
-     */
-    @SuppressWarnings("restricted") // malloc's result is sized to what was asked for
-    static MemorySegment malloc(long size) {
-        try {
-            MemorySegment p = (MemorySegment) Modules.MALLOC.invokeExact(size);
-            if (p.equals(MemorySegment.NULL)) {
-                throw new OutOfMemoryError("malloc(" + size + ") failed");
-            }
-            return p.reinterpret(size);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
-    /** Gives back what {@link #malloc} returned. */
-    static void free(MemorySegment p) {
-        try {
-            Modules.FREE.invokeExact(p);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
-    }
-
     /** @return the size of an index handle, rounded up to its 8-byte alignment */
     static long indexHandleSize() {
         try {
             return ((long) INDEX_HANDLE_SIZE.invokeExact() + 7) & ~7L;
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -152,7 +111,7 @@ final class Core {
         try {
             st = (int) INDEX_OPEN.invokeExact(index, (long) bytes.length, handle, handle.byteSize(), ref, err);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Libc.rethrow(t);
         }
         if (st != 0) {
             throw new InputFormatException(name, err.getString(0));
@@ -166,16 +125,5 @@ final class Core {
             n++;
         }
         return new String(err, 0, n, StandardCharsets.ISO_8859_1);
-    }
-
-    /** @return what a downcall threw, unchecked (invokeExact declares Throwable) */
-    static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        return new IllegalStateException(t);
     }
 }

@@ -14,7 +14,6 @@ import static org.lkmpre.internal.NativeResult.SYMBOL_RESULT_SIZE;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.charset.Charset;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -82,7 +81,7 @@ final class FfmBackend implements Backend, NativeFiles {
      * are never touched, so a 20 MB module costs no 20 MB of memory), the rest in Java arrays.
      */
     private static final class Buffers {
-        MemorySegment out = Core.malloc(1 << 20);
+        MemorySegment out = Libc.malloc(1 << 20);
         long[] results = new long[3 << 12];
         final long[] needs = new long[2];
         final long[] result = new long[MODULE_RESULT_SIZE / 8];
@@ -119,8 +118,8 @@ final class FfmBackend implements Backend, NativeFiles {
                         out.byteSize(), needs, results, resultsCap, needs.asSlice(8), result, err);
                 if (st == ERR_SPACE) {
                     if (b.needs[0] > out.byteSize()) {
-                        Core.free(out);
-                        b.out = Core.malloc(Math.max(b.needs[0], 2L * out.byteSize()));
+                        Libc.free(out);
+                        b.out = Libc.malloc(Math.max(b.needs[0], 2L * out.byteSize()));
                     }
                     if (b.needs[1] > resultsCap) {
                         b.results = new long[Math.toIntExact(Math.max(b.needs[1], 2 * resultsCap) * SYMBOL_RESULT_SIZE / 8)];
@@ -138,7 +137,7 @@ final class FfmBackend implements Backend, NativeFiles {
                         () -> Core.message(b.err)));
             }
         } catch (Throwable t) {
-            throw Core.rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -156,7 +155,7 @@ final class FfmBackend implements Backend, NativeFiles {
         try (Arena call = Arena.ofConfined()) {
             MemorySegment paths = call.allocate(ADDRESS, Math.max(1, n));
             for (int i = 0; i < n; i++) {
-                paths.setAtIndex(ADDRESS, i, call.allocateFrom(files.get(i).toString(), FILE_NAMES));
+                paths.setAtIndex(ADDRESS, i, call.allocateFrom(files.get(i).toString(), NativeLibrary.FILE_NAMES));
             }
             MemorySegment results = call.allocate((long) Math.max(1, n) * FILE_RESULT_SIZE, 8);
             int fileFlags = NativeLibrary.flags(reference.options()) | (write ? NativeLibrary.FILES_WRITE : 0);
@@ -177,12 +176,9 @@ final class FfmBackend implements Backend, NativeFiles {
                 Core.Files.RELEASE.orElseThrow().invokeExact(results, (long) n);
             }
         } catch (Throwable t) {
-            throw Core.rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
-
-    /** How the JVM spells file names as bytes. */
-    private static final Charset FILE_NAMES = Charset.forName(System.getProperty("sun.jnu.encoding", "UTF-8"));
 
     /** @return a copy of the first {@code size} bytes of a Java array the core wrote a struct into, for decoding */
     private static ByteBuffer copy(MemorySegment written, long size) {
@@ -194,7 +190,7 @@ final class FfmBackend implements Backend, NativeFiles {
     public void close() {
         arena.close();
         for (Buffers b; (b = allBuffers.poll()) != null; ) {
-            Core.free(b.out);
+            Libc.free(b.out);
         }
     }
 

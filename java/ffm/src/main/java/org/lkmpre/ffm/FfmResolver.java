@@ -47,7 +47,7 @@ final class FfmResolver implements Resolver {
             MemorySegment.copy(n, 0, names, JAVA_BYTE, 0, n.length);
         } catch (Throwable t) {
             arena.close();
-            throw Core.rethrow(t);
+            throw Libc.rethrow(t);
         }
     }
 
@@ -69,7 +69,7 @@ final class FfmResolver implements Resolver {
                 throw new IllegalArgumentException("native core: " + Core.message(err));
             }
         } catch (Throwable t) {
-            throw Core.rethrow(t);
+            throw Libc.rethrow(t);
         }
         if (stats != null) {
             stats.add(counts[0], counts[1], counts[2], counts[3]);

@@ -41,16 +41,12 @@ public final class FfmXzDecoder implements XzDecoder {
         static final MethodHandle DECODER;
         static final MethodHandle CODE;
         static final MethodHandle END;
-        static final MethodHandle MALLOC;
-        static final MethodHandle FREE;
 
         static {
             String why = "";
             MethodHandle decoder = null;
             MethodHandle code = null;
             MethodHandle end = null;
-            MethodHandle malloc = null;
-            MethodHandle free = null;
             if (!FfmXzDecoder.class.getModule().isNativeAccessEnabled()) {
                 why = "native access is not enabled";
             } else {
@@ -59,9 +55,6 @@ public final class FfmXzDecoder implements XzDecoder {
                     decoder = link(lib, "lzma_stream_decoder", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
                     code = link(lib, "lzma_code", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
                     end = link(lib, "lzma_end", FunctionDescriptor.ofVoid(ADDRESS));
-                    SymbolLookup libc = Linker.nativeLinker().defaultLookup();
-                    malloc = link(libc, "malloc", FunctionDescriptor.of(ADDRESS, JAVA_LONG));
-                    free = link(libc, "free", FunctionDescriptor.ofVoid(ADDRESS));
                 } catch (IllegalArgumentException | java.util.NoSuchElementException e) {
                     why = "no liblzma.so.5: " + e.getMessage();
                 }
@@ -70,8 +63,6 @@ public final class FfmXzDecoder implements XzDecoder {
             DECODER = decoder;
             CODE = code;
             END = end;
-            MALLOC = malloc;
-            FREE = free;
         }
 
         @SuppressWarnings("restricted") // native access is enabled: checked above
@@ -91,7 +82,6 @@ public final class FfmXzDecoder implements XzDecoder {
     }
 
     @Override
-    @SuppressWarnings("restricted") // next_in and next_out point into this call's memory
     public Optional<byte[]> decode(byte[] data, int at, long cap) {
         if (!Lzma.WHY.isEmpty() || at < 0 || at > data.length) {
             return Optional.empty();
@@ -112,11 +102,7 @@ public final class FfmXzDecoder implements XzDecoder {
                 long total = 0;
                 int ret = LZMA_OK;
                 while (ret == LZMA_OK) {
-                    MemorySegment raw = (MemorySegment) Lzma.MALLOC.invokeExact(CHUNK);
-                    if (raw.address() == 0) {
-                        throw new OutOfMemoryError("malloc(" + CHUNK + ") failed");
-                    }
-                    MemorySegment out = raw.reinterpret(CHUNK);
+                    MemorySegment out = Libc.malloc(CHUNK);
                     chunks.add(out);
                     stream.set(ADDRESS, NEXT_OUT, out);
                     stream.set(JAVA_LONG, AVAIL_OUT, CHUNK);
@@ -138,22 +124,10 @@ public final class FfmXzDecoder implements XzDecoder {
             } finally {
                 Lzma.END.invokeExact(stream);
             }
-        } catch (RuntimeException | Error e) {
-            throw e;
         } catch (Throwable t) {
-            throw new IllegalStateException(t); // invokeExact declares Throwable; these downcalls throw nothing else
+            throw Libc.rethrow(t);
         } finally {
-            for (MemorySegment c : chunks) {
-                free(c);
-            }
-        }
-    }
-
-    private static void free(MemorySegment chunk) {
-        try {
-            Lzma.FREE.invokeExact(chunk);
-        } catch (Throwable t) {
-            throw new IllegalStateException(t);
+            chunks.forEach(Libc::free);
         }
     }
 }

@@ -230,7 +230,7 @@ class DifferentialFuzzTest {
                     return st == 0 ? out.asSlice(0, needs.get(JAVA_LONG, 0)).toArray(JAVA_BYTE) : null;
                 }
             } catch (Throwable t) {
-                throw Core.rethrow(t);
+                throw Libc.rethrow(t);
             }
         }
     }

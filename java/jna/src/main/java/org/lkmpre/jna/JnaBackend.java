@@ -120,7 +120,7 @@ final class JnaBackend implements Backend, NativeFiles {
     @Override
     public List<Optional<ModuleReport>> preresolveFiles(List<Path> files, List<String> names, boolean write, int threads) {
         int n = files.size();
-        StringArray paths = new StringArray(files.stream().map(Path::toString).toArray(String[]::new), FILE_NAMES);
+        StringArray paths = new StringArray(files.stream().map(Path::toString).toArray(String[]::new), NativeLibrary.FILE_NAMES.name());
         Memory results = new Memory((long) Math.max(1, n) * FILE_RESULT_SIZE);
         int fileFlags = NativeLibrary.flags(reference.options()) | (write ? NativeLibrary.FILES_WRITE : 0);
         int st;
@@ -147,9 +147,6 @@ final class JnaBackend implements Backend, NativeFiles {
             paths.close();
         }
     }
-
-    /** How the JVM spells file names as bytes. */
-    private static final String FILE_NAMES = System.getProperty("sun.jnu.encoding", "UTF-8");
 
     /** @return a view of native memory the core wrote a struct into, in the core's byte order */
     private static ByteBuffer view(Memory written) {
