@@ -327,6 +327,9 @@ public final class ModuleTree {
         CompletableFuture<List<ModuleReport>> done = CompletableFuture.supplyAsync(() -> {
             List<Optional<ModuleReport>> got = files.preresolveFiles(mine.stream().map(Target::source).toList(),
                     mine.stream().map(Target::name).toList(), !dryRun, threads);
+            if (Thread.currentThread().isInterrupted()) {
+                throw new CancellationException(); // the run was cancelled while the batch ran: redo nothing
+            }
             List<ModuleReport> reports = new ArrayList<>(mine.size());
             for (int i = 0; i < mine.size(); i++) {
                 Target t = mine.get(i);

@@ -17,6 +17,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,9 +41,17 @@ class ModuleTreeTest {
         final Preresolver java;
         final List<List<Path>> calls = new ArrayList<>();
         final List<Boolean> writes = new ArrayList<>();
+        /** Calls from this one on wait for {@link #open} (or an interrupt, or ten seconds) before they return. */
+        final int gatedFrom;
+        final CountDownLatch open = new CountDownLatch(1);
 
         Recording(Preresolver java) {
+            this(java, Integer.MAX_VALUE);
+        }
+
+        Recording(Preresolver java, int gatedFrom) {
             this.java = java;
+            this.gatedFrom = gatedFrom;
         }
 
         @Override
@@ -60,10 +70,21 @@ class ModuleTreeTest {
         }
 
         @Override
-        public synchronized List<Optional<ModuleReport>> preresolveFiles(List<Path> files, List<String> names,
-                                                                         boolean write, int threads) {
-            calls.add(files);
-            writes.add(write);
+        public List<Optional<ModuleReport>> preresolveFiles(List<Path> files, List<String> names,
+                                                            boolean write, int threads) {
+            int call;
+            synchronized (this) {
+                call = calls.size();
+                calls.add(files);
+                writes.add(write);
+            }
+            if (call >= gatedFrom) {
+                try {
+                    open.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt(); // the batch is finished all the same, as the C core's would be
+                }
+            }
             return Collections.nCopies(files.size(), Optional.empty());
         }
     }
@@ -72,7 +93,9 @@ class ModuleTreeTest {
      * Interrupting the caller cancels the run, and nothing is written after. Renaming, every module
      * is its old or its new file; patching in place (the default), a module may be left in one of
      * the protocol's intermediate states, which the next run finishes. A backend's whole-file run
-     * finishes the batches under way (they cannot be interrupted) and starts no other.
+     * finishes the batches under way (they cannot be interrupted) and starts no other: its third
+     * and later calls are held until the run is over, so that the caller's cancellation always
+     * comes while two batches are under way, however slowly the caller is scheduled.
      */
     @ParameterizedTest
     @ValueSource(strings = {"rename", "in place", "whole-file run"})
@@ -84,7 +107,7 @@ class ModuleTreeTest {
             Files.copy(good, tmp.resolve("m" + i + ".ko"));
         }
         Preresolver reference = Preresolver.create(new Vmlinux(Fixtures.vmlinux()).read(), PreresolveOptions.DEFAULTS);
-        Backend java = mode.equals("whole-file run") ? new Recording(reference) : reference;
+        Backend java = mode.equals("whole-file run") ? new Recording(reference, 2) : reference;
         boolean rename = mode.equals("rename");
         byte[] after = patched(reference.preresolve("m.ko", before), before);
         ModuleTree collected = ModuleTree.collect(List.of(tmp), Optional.empty());
@@ -102,6 +125,9 @@ class ModuleTreeTest {
                 });
             } finally {
                 stillInterrupted.complete(Thread.interrupted());
+                if (java instanceof Recording r) {
+                    r.open.countDown();
+                }
             }
         });
         assertTrue(stillInterrupted.get(), "the interrupt status is kept");
