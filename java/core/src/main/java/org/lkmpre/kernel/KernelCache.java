@@ -75,7 +75,7 @@ public final class KernelCache {
         if (cached.isPresent()) {
             symbols = cached.get();
         } else {
-            symbols = Vmlinux.parse(origin, source instanceof Vmlinuz ? Vmlinuz.extract(file, bytes) : bytes);
+            symbols = source instanceof Vmlinuz ? Vmlinuz.parse(file, bytes) : Vmlinux.parse(origin, bytes);
             symbols = symbols.withIndex(store(entry, symbols));
         }
         return KernelSource.withConfig(symbols, source.primaryFile(), config);

@@ -262,7 +262,7 @@ public record Vmlinux(Path path) implements KernelSource {
         return "embedded IKCONFIG in " + file;
     }
 
-    private static Optional<KernelConfig> embeddedConfig(String file, byte[] data) {
+    static Optional<KernelConfig> embeddedConfig(String file, byte[] data) {
         int start = ByteSearch.indexOf(data, IKCONFIG_START, 0, data.length);
         if (start < 0) {
             return Optional.empty();

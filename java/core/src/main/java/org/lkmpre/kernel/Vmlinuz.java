@@ -6,23 +6,23 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.elf.ElfFile;
 
 /**
- * A compressed kernel image (bzImage, zImage, vmlinuz): the embedded payload is found,
- * decompressed (gzip, xz, zstd, lzma, lz4, bzip2), and read as a {@link Vmlinux}.
+ * A kernel image as a boot loader takes it (bzImage, zImage, vmlinuz, an ARM64 Image): the
+ * embedded payload is found, decompressed (gzip, xz, zstd, lzma, lz4, bzip2), and read as a
+ * {@link Vmlinux}, or as a raw kernel where the image holds one.
  *
  * <p>An x86 bzImage says where its payload is ({@code payload_offset} in the setup header); any
  * other image is searched for each format's magic number, as the kernel's
  * {@code scripts/extract-vmlinux} does, and the first candidate that decompresses to an ELF file
- * wins. Output is capped at 1 GiB. A boot image whose kernel is a raw image, without ELF headers
- * (an ARM64 Image, an ARM zImage, an s390 image, or any image whose payload decompresses to
- * something other than ELF), is named and refused: the export tables are found through the
- * section headers, which such an image lacks.
+ * wins. Output is capped at 1 GiB. The kernel of an ARM64 Image (uncompressed) or of an ARM
+ * zImage (the first payload of at least 1 MiB) is raw code and data without ELF headers, whose
+ * export tables {@link RawImage} finds by their structure; an s390 image, or any other image
+ * whose payload decompresses to something other than ELF, is named and refused.
  *
  * @param path the compressed image
  */
@@ -37,9 +37,26 @@ public record Vmlinuz(Path path) implements KernelSource {
 
     @Override
     public KernelSymbols read() throws IOException {
-        String file = path.toString();
-        byte[] vmlinux = extract(file, KernelSource.readFile(path));
-        return Vmlinux.parse(origin(file), vmlinux);
+        return parse(path.toString(), KernelSource.readFile(path));
+    }
+
+    /**
+     * Reads the export table of a kernel image: its ELF payload as a {@link Vmlinux}, or its raw
+     * kernel through {@link RawImage}.
+     *
+     * @param file name for messages
+     * @param image the image's bytes
+     * @return the exports, identity and embedded configuration (if any)
+     * @throws InputFormatException if no payload can be read
+     */
+    public static KernelSymbols parse(String file, byte[] image) {
+        Optional<RawImage.Kind> raw = RawImage.Kind.of(image);
+        if (raw.isPresent() && raw.get() == RawImage.Kind.ARM64_IMAGE) {
+            return RawImage.read(file, raw.get(), image, image);
+        }
+        byte[] payload = payload(file, image, Decompression.MAX_KERNEL_BYTES, raw.isPresent());
+        return ElfFile.hasElfMagic(payload) ? Vmlinux.parse(origin(file), payload)
+                : RawImage.read(file, raw.get(), image, payload);
     }
 
     /** @return how the export table of the image {@code file} names where it was read */
@@ -60,6 +77,15 @@ public record Vmlinuz(Path path) implements KernelSource {
     }
 
     static byte[] extract(String file, byte[] image, long cap) {
+        return payload(file, image, cap, false);
+    }
+
+    /**
+     * @param raw true to take the first payload of at least 1 MiB that is not ELF (a raw kernel)
+     *            when no ELF payload comes before it; false to refuse a raw kernel
+     * @return the payload
+     */
+    private static byte[] payload(String file, byte[] image, long cap, boolean raw) {
         int bz = bzImagePayload(image);
         if (bz >= 0) {
             for (Decompression.Format f : Decompression.ALL) {
@@ -72,11 +98,15 @@ public record Vmlinuz(Path path) implements KernelSource {
                 }
             }
         }
-        rawImage(image).ifPresent(kind -> {
-            throw new InputFormatException(file, "is " + kind + ": its kernel is a raw image" + RAW);
-        });
+        if (!raw) {
+            RawImage.Kind.of(image).ifPresent(kind -> {
+                throw new InputFormatException(file, "is " + kind.label + ": its kernel is a raw image, with no vmlinux"
+                        + " to extract (lkmpre reads its exports from the image itself; a vmlinux comes from the"
+                        + " kernel's -dbg package or build tree)");
+            });
+        }
         List<String> tried = new ArrayList<>();
-        String raw = null; // the first payload that decompressed to something other than ELF
+        String other = null; // the first payload that decompressed to something other than ELF
         for (Decompression.Format f : Decompression.ALL) {
             int found = 0;
             for (int at = ByteSearch.indexOf(image, f.magic, 0, image.length);
@@ -85,11 +115,11 @@ public record Vmlinuz(Path path) implements KernelSource {
                 found++;
                 try {
                     byte[] out = decompress(file, image, at, f, cap);
-                    if (ElfFile.hasElfMagic(out)) {
+                    if (ElfFile.hasElfMagic(out) || (raw && out.length >= MIN_RAW_IMAGE)) {
                         return out;
                     }
-                    if (raw == null && out.length >= MIN_RAW_IMAGE) {
-                        raw = f.label() + " at offset " + at + ", " + out.length + " bytes";
+                    if (other == null && out.length >= MIN_RAW_IMAGE) {
+                        other = f.label() + " at offset " + at + ", " + out.length + " bytes";
                     }
                 } catch (InputFormatException e) {
                     if (e.reason().startsWith("decompressed data exceeds")) {
@@ -101,8 +131,8 @@ public record Vmlinuz(Path path) implements KernelSource {
                 tried.add(f.label() + " x" + found);
             }
         }
-        if (raw != null) {
-            throw new InputFormatException(file, "is a compressed kernel image whose payload (" + raw + ") is a raw image"
+        if (other != null) {
+            throw new InputFormatException(file, "is a compressed kernel image whose payload (" + other + ") is a raw image"
                     + RAW);
         }
         throw new InputFormatException(file, "no compressed vmlinux payload found"
@@ -114,30 +144,6 @@ public record Vmlinuz(Path path) implements KernelSource {
             + " give the vmlinux of the kernel's -dbg package or build tree";
     /** A decompressed payload smaller than this is not taken for a kernel (a stray match in the boot code). */
     private static final int MIN_RAW_IMAGE = 1 << 20;
-
-    /**
-     * Recognizes the boot image formats whose kernel is a raw image by their headers: the ARM64
-     * Image (uncompressed; magic {@code ARM\x64} at 0x38), the ARM zImage (magic 0x016f2818 at
-     * 0x24, a compressed raw Image inside) and the s390 image ({@code S390EP} at 0x10008).
-     *
-     * @return what the image is, if it is one of those
-     */
-    static Optional<String> rawImage(byte[] image) {
-        if (startsWith(image, 0x38, new byte[] {'A', 'R', 'M', 0x64})) {
-            return Optional.of("an ARM64 Image");
-        }
-        if (image.length >= 0x28 && ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).getInt(0x24) == 0x016f2818) {
-            return Optional.of("an ARM zImage");
-        }
-        if (startsWith(image, 0x10008, "S390EP".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1))) {
-            return Optional.of("an s390 kernel image");
-        }
-        return Optional.empty();
-    }
-
-    private static boolean startsWith(byte[] data, int at, byte[] prefix) {
-        return data.length >= at + prefix.length && Arrays.equals(data, at, at + prefix.length, prefix, 0, prefix.length);
-    }
 
     /** @return the payload offset of an x86 bzImage (boot protocol 2.08+), or -1 */
     private static int bzImagePayload(byte[] image) {

@@ -157,13 +157,13 @@ class KernelSourceTest {
     }
 
     /**
-     * Boot images whose kernel is a raw image (no ELF headers: arm64, arm, s390) are named and
-     * refused with what to give instead, and so is any image whose only payload decompresses to
-     * something other than ELF; a small non-ELF stream (a stray match in boot code) is not taken
-     * for a kernel.
+     * Boot images whose kernel is a raw image (no ELF headers: arm64, arm, s390) have no vmlinux
+     * to extract, and say so; an image of no such format whose only payload decompresses to
+     * something other than ELF is refused with what to give instead; a small non-ELF stream (a
+     * stray match in boot code) is not taken for a kernel.
      */
     @Test
-    void rawImagesAreRefusedWithWhatToGiveInstead() throws Exception {
+    void rawImagesHaveNoVmlinuxToExtract() throws Exception {
         byte[] arm64 = new byte[1 << 16];
         System.arraycopy(new byte[] {'A', 'R', 'M', 0x64}, 0, arm64, 0x38, 4);
         byte[] zImage = new byte[1 << 16];
@@ -173,8 +173,8 @@ class KernelSourceTest {
         for (var c : List.of(Map.entry(arm64, "an ARM64 Image"), Map.entry(zImage, "an ARM zImage"),
                 Map.entry(s390, "an s390 kernel image"))) {
             InputFormatException e = assertThrows(InputFormatException.class, () -> Vmlinuz.extract("boot", c.getKey()));
-            assertEquals("is " + c.getValue() + ": its kernel is a raw image without ELF section headers, through which"
-                    + " lkmpre finds the export tables; give the vmlinux of the kernel's -dbg package or build tree", e.reason());
+            assertEquals("is " + c.getValue() + ": its kernel is a raw image, with no vmlinux to extract (lkmpre reads its"
+                    + " exports from the image itself; a vmlinux comes from the kernel's -dbg package or build tree)", e.reason());
         }
         for (int size : new int[] {(1 << 20) - 1, 1 << 20}) {
             byte[] raw = new byte[size];

@@ -159,6 +159,20 @@ class DifferentialFuzzTest {
         }
     }
 
+    /**
+     * A boot image whose kernel may be raw (Java only; seeds: an ARM64 Image and an ARM zImage):
+     * its exports are read, or it is refused in one line naming the file.
+     */
+    @FuzzTest(maxDuration = "30s")
+    void rawKernel(byte[] data) {
+        try {
+            assertTrue(Vmlinuz.parse("fuzz-raw", data).exports().size() > 0);
+        } catch (InputFormatException e) {
+            assertTrue(e.file().startsWith("fuzz-raw"), e.file());
+            assertOneLine(e.getMessage());
+        }
+    }
+
     private static void assertOneLine(String message) {
         assertEquals(OneLine.of(message), message);
     }

@@ -1,0 +1,177 @@
+package org.lkmpre.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import org.lkmpre.kernel.ExportKind;
+import org.lkmpre.kernel.ExportedSymbol;
+import org.tukaani.xz.LZMA2Options;
+import org.tukaani.xz.XZOutputStream;
+
+/**
+ * Raw kernels without ELF headers, laid out as the kernel's linker script lays them out: code,
+ * {@code __ksymtab}, {@code __ksymtab_gpl}, {@code __kcrctab}, {@code __kcrctab_gpl},
+ * {@code __ksymtab_strings} (one name merged into the tail of another, as ld merges strings),
+ * a GNU build-ID note, the banner, data whose pointers the boot code fills, and {@code .bss}
+ * after the image. One per layout lkmpre reads: an ARM64 Image (PREL32 entries,
+ * {@code R_AARCH64_RELATIVE} relocations) and an ARM zImage (absolute 32-bit entries, the raw
+ * kernel xz-compressed behind a zImage header with its {@code .bss} size).
+ */
+public final class RawKernels {
+    /** The banner the fixtures carry; its third word is the release. */
+    public static final String BANNER = "Linux version 6.1.0-raw-fixture (lkmpre@fixture) #1 SMP";
+    /** The build ID the fixtures carry. */
+    public static final String BUILD_ID = "0123456789abcdef0123456789abcdef01234567";
+    /** Where the code lies, and how much: exports point into it. */
+    private static final int CODE = 0x1000;
+    private static final int CODE_SIZE = 0x4000;
+    /** Bytes of {@code .bss} after the image; one export lies there. */
+    public static final int BSS = 0x2000;
+    /** A byte that is neither NUL nor part of an identifier, nor 0: filler for code and data. */
+    private static final byte FILL = (byte) 0xee;
+
+    private RawKernels() {
+    }
+
+    /** A layout's raw kernel, and the exports it must read back to, in table order. */
+    public record Built(byte[] image, List<ExportedSymbol> exports) {
+    }
+
+    /** @return the 48 exports of the fixtures (two namespaced, one in .bss, one name the tail of another), unsorted */
+    private static List<ExportedSymbol> exports(long base, int rawLength) {
+        List<ExportedSymbol> out = new ArrayList<>();
+        for (int i = 0; i < 48; i++) {
+            boolean gpl = i % 3 == 0;
+            String name = i == 7 ? "merged_tail" : i == 8 ? "tail" : "fx_" + Integer.toString(i * 7919 % 997, 36) + "_sym" + i;
+            String ns = i == 10 || i == 11 ? "FX_NAMESPACE" : "";
+            long value = i == 20 ? base + rawLength + BSS / 2 : base + CODE + 16L * i;
+            out.add(new ExportedSymbol(name, value, OptionalLong.of(0x9e3779b9L * (i + 1) & 0xffff_ffffL),
+                    gpl ? ExportKind.EXPORT_SYMBOL_GPL : ExportKind.EXPORT_SYMBOL, ns));
+        }
+        return out;
+    }
+
+    /** Table order: the plain exports by name, then the GPL ones by name (unsigned bytes). */
+    private static List<ExportedSymbol> tableOrder(List<ExportedSymbol> exports) {
+        Comparator<ExportedSymbol> byName = (a, b) -> Arrays.compareUnsigned(a.name().getBytes(StandardCharsets.ISO_8859_1),
+                b.name().getBytes(StandardCharsets.ISO_8859_1));
+        List<ExportedSymbol> out = new ArrayList<>(exports.stream().filter(e -> e.kind() == ExportKind.EXPORT_SYMBOL).sorted(byName).toList());
+        out.addAll(exports.stream().filter(e -> e.kind() == ExportKind.EXPORT_SYMBOL_GPL).sorted(byName).toList());
+        return out;
+    }
+
+    /** @return an ARM64 Image linked at {@code base} */
+    public static Built arm64Image(long base) {
+        return build(base, true, 0);
+    }
+
+    /** @return the raw kernel of an ARM zImage linked at {@code base} (at least {@code minLength} bytes) */
+    public static Built zImagePayload(long base, int minLength) {
+        return build(base, false, minLength);
+    }
+
+    /**
+     * @param payload a raw kernel from {@link #zImagePayload}
+     * @return a zImage holding it xz-compressed, its table saying the fixture's {@code .bss} size
+     */
+    public static byte[] zImage(byte[] payload) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] head = new byte[0x200];
+        ByteBuffer h = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
+        h.putInt(0x24, 0x016f2818).putInt(0x28, 0).putInt(0x30, 0x04030201).putInt(0x34, 0x45454545).putInt(0x38, 0x100);
+        h.putInt(0x100, 6).putInt(0x104, 0x5a534c4b).putInt(0x108, 0).putInt(0x10c, BSS).putInt(0x110, 0x8000);
+        out.writeBytes(head);
+        try (XZOutputStream xz = new XZOutputStream(out, new LZMA2Options(1))) {
+            xz.write(payload);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        h.putInt(0x2c, out.size());
+        byte[] image = out.toByteArray();
+        System.arraycopy(head, 0x2c, image, 0x2c, 4);
+        return image;
+    }
+
+    private static Built build(long base, boolean arm64, int minLength) {
+        int word = arm64 ? 8 : 4;
+        int entry = 12; // PREL32: three int offsets; arm: three 32-bit words
+        // Layout: [header/code][ksymtab][ksymtab_gpl][kcrctab][kcrctab_gpl][strings][note][banner][data][rela]
+        int tables = CODE + CODE_SIZE;
+        int n = 48;
+        int crcs = tables + n * entry;
+        int strings = crcs + 4 * n;
+        // Strings are written in reverse table order; "tail" is merged into "merged_tail".
+        Map<String, Integer> at = new LinkedHashMap<>();
+        ByteArrayOutputStream s = new ByteArrayOutputStream();
+        List<ExportedSymbol> provisional = tableOrder(exports(base, 0));
+        for (int i = provisional.size() - 1; i >= 0; i--) {
+            String name = provisional.get(i).name();
+            if (!name.equals("tail")) {
+                at.put(name, strings + s.size());
+                s.writeBytes((name + "\0").getBytes(StandardCharsets.ISO_8859_1));
+            }
+        }
+        at.put("tail", at.get("merged_tail") + "merged_".length());
+        at.put("FX_NAMESPACE", strings + s.size());
+        s.writeBytes("FX_NAMESPACE\0".getBytes(StandardCharsets.ISO_8859_1));
+        int note = (strings + s.size() + 3) & ~3;
+        int banner = note + 16 + 20;
+        int data = (banner + BANNER.length() + 1 + 15) & ~15;
+        int places = 80;
+        int rela = data + 16 * places;
+        int length = Math.max(rela + (arm64 ? 24 * places : 0), minLength);
+        List<ExportedSymbol> exports = tableOrder(exports(base, length));
+
+        byte[] image = new byte[length];
+        Arrays.fill(image, 0, CODE + CODE_SIZE, FILL);
+        Arrays.fill(image, data, rela, FILL);
+        ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
+        if (arm64) {
+            Arrays.fill(image, 0, 0x40, (byte) 0);
+            b.putLong(0x10, length + BSS); // image_size, .bss included
+            image[0x38] = 'A';
+            image[0x39] = 'R';
+            image[0x3a] = 'M';
+            image[0x3b] = 0x64;
+        }
+        for (int i = 0; i < n; i++) {
+            ExportedSymbol e = exports.get(i);
+            int q = tables + i * entry;
+            int nameAt = at.get(e.name());
+            int nsAt = e.namespace().isEmpty() ? -1 : at.get(e.namespace());
+            if (arm64) {
+                b.putInt(q, (int) (e.address() - base - q));
+                b.putInt(q + 4, nameAt - (q + 4));
+                b.putInt(q + 8, nsAt < 0 ? 0 : nsAt - (q + 8));
+            } else {
+                b.putInt(q, (int) e.address());
+                b.putInt(q + 4, (int) (base + nameAt));
+                b.putInt(q + 8, nsAt < 0 ? 0 : (int) (base + nsAt));
+            }
+            b.putInt(crcs + 4 * i, (int) e.crc().getAsLong());
+        }
+        System.arraycopy(s.toByteArray(), 0, image, strings, s.size());
+        b.putInt(note, 4).putInt(note + 4, 20).putInt(note + 8, 3);
+        System.arraycopy("GNU\0".getBytes(StandardCharsets.ISO_8859_1), 0, image, note + 12, 4);
+        System.arraycopy(java.util.HexFormat.of().parseHex(BUILD_ID), 0, image, note + 16, 20);
+        System.arraycopy(BANNER.getBytes(StandardCharsets.ISO_8859_1), 0, image, banner, BANNER.length());
+        for (int i = 0; i < places; i++) {
+            int place = data + 16 * i;
+            Arrays.fill(image, place, place + word, (byte) 0); // the boot code fills it
+            if (arm64) {
+                b.putLong(rela + 24 * i, base + place).putLong(rela + 24 * i + 8, 1027).putLong(rela + 24 * i + 16, base + CODE);
+            }
+        }
+        return new Built(image, exports);
+    }
+}
