@@ -18,7 +18,7 @@ final class KernelOptions {
     @Spec(Spec.Target.MIXEE)
     CommandSpec spec;
 
-    @Option(names = "--kernel", paramLabel = "FILE", description = "vmlinux or compressed kernel image (vmlinuz, bzImage)")
+    @Option(names = "--kernel", paramLabel = "FILE", description = "vmlinux, or the image a boot loader takes (bzImage, vmlinuz, zImage, ARM64 Image, s390 image)")
     Path kernel;
 
     @Option(names = "--symvers", paramLabel = "FILE", description = "Module.symvers of the kernel build (with --system-map)")

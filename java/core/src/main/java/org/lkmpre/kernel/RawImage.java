@@ -15,19 +15,19 @@ import org.lkmpre.InputFormatException;
 
 /**
  * A kernel of raw code and data, without ELF headers: an ARM64 Image, or the payload of an ARM
- * zImage. Its export tables are found by their structure, since no symbol names them (none of
- * these kernels enables {@code KALLSYMS_ALL}); every step checks what the kernel's own layout
- * guarantees, and any doubt refuses the image rather than guess:
+ * zImage or of an s390 image. Its export tables are found by their structure, since no symbol
+ * names them (none of Debian's kernels enables {@code KALLSYMS_ALL}); every step checks what the
+ * kernel's own layout guarantees, and any doubt refuses the image rather than guess:
  *
  * <ol>
- *   <li>{@code __ksymtab_strings} is the longest run of NUL-terminated identifiers;</li>
+ *   <li>{@code __ksymtab_strings} is one of the largest runs of NUL-terminated identifiers (BTF's
+ *       string table may be larger), tried in turn;</li>
  *   <li>{@code __ksymtab} and {@code __ksymtab_gpl} are the longest run, before it, of entries
  *       whose name (and namespace, if any) points into it: PREL32 entries point by their own
- *       place, absolute ones through the link address, which is the one under which the words
- *       before the strings point at many of their strings;</li>
- *   <li>the first string pointed at starts the strings, and what
- *       lies between the entries and it must be one CRC per entry ({@code __kcrctab},
- *       {@code __kcrctab_gpl}) or nothing;</li>
+ *       place, absolute ones through the link address, which is one under which the words
+ *       before the strings point at most of its strings;</li>
+ *   <li>the first string pointed at starts the strings, and what lies between the entries and
+ *       it must be one CRC per entry ({@code __kcrctab}, {@code __kcrctab_gpl}) or nothing;</li>
  *   <li>each table is sorted by name (the kernel searches them by bisection), so the names rise
  *       strictly but once, where {@code __ksymtab_gpl} begins: there must be exactly one such
  *       place.</li>
@@ -35,8 +35,9 @@ import org.lkmpre.InputFormatException;
  *
  * <p>PREL32 values need the link address too: an ARM64 Image's comes from its
  * {@code R_AARCH64_RELATIVE} relocations, whose places hold 0 (or, for a few, their addend) under
- * that address alone. The address guard takes the image, with its {@code .bss} as the boot header
- * gives it, as the kernel's extent.
+ * that address alone. An s390 kernel is first relocated as its boot code would ({@link S390Boot}),
+ * which also gives its link address. The address guard takes the image, with its {@code .bss} as
+ * the boot header gives it, as the kernel's extent (docs/design.md, "Raw kernels").
  */
 final class RawImage {
     /** The strings block holds thousands of names; a run shorter than this is not one. */
@@ -103,12 +104,18 @@ final class RawImage {
     private final Kind kind;
     private final byte[] raw;
     private final ByteBuffer bytes;
+    /** The link address, where the boot format fixes it (else the name pointers vote on it). */
+    private final OptionalLong base;
+    /** Bytes the kernel occupies from its link address, {@code .bss} included. */
+    private final long extent;
 
-    private RawImage(String file, Kind kind, byte[] raw) {
+    private RawImage(String file, Kind kind, byte[] raw, OptionalLong base, long extent) {
         this.file = file;
         this.kind = kind;
         this.raw = raw;
         this.bytes = ByteBuffer.wrap(raw).order(kind.order);
+        this.base = base;
+        this.extent = Math.max(raw.length, extent);
     }
 
     /**
@@ -122,13 +129,16 @@ final class RawImage {
      * @throws InputFormatException if the tables cannot be found without doubt
      */
     static KernelSymbols read(String file, Kind kind, byte[] boot, byte[] raw) {
-        if (kind == Kind.S390_IMAGE) {
-            throw new InputFormatException(file, "is " + kind.label + ": its raw kernel's export tables are completed"
-                    + " by boot relocations, which lkmpre applies only through ELF section headers; give the vmlinux"
-                    + " of the kernel's -dbg package or build tree");
-        }
-        RawImage image = new RawImage(file, kind, raw);
-        KernelSymbols exports = image.exports(boot);
+        RawImage image = switch (kind) {
+            case ARM64_IMAGE -> new RawImage(file, kind, raw, OptionalLong.of(arm64Base(file, raw)),
+                    Math.min(le(boot).getLong(16), Decompression.MAX_KERNEL_BYTES)); // image_size, .bss included
+            case ARM_ZIMAGE -> new RawImage(file, kind, raw, OptionalLong.empty(), raw.length + zImageBss(boot));
+            case S390_IMAGE -> {
+                S390Boot.Relocated r = S390Boot.relocate(file, boot, raw);
+                yield new RawImage(file, kind, r.raw(), OptionalLong.of(r.base()), raw.length + r.bss());
+            }
+        };
+        KernelSymbols exports = image.exports();
         return Vmlinux.embeddedConfig(Vmlinuz.origin(file), raw).map(exports::withConfig).orElse(exports);
     }
 
@@ -145,17 +155,15 @@ final class RawImage {
      * that fits: the first block and layout under which exactly one address gives tables that
      * pass every check wins; two such addresses refuse the image.
      */
-    private KernelSymbols exports(byte[] boot) {
-        OptionalLong prel32Base = kind.layouts.contains(Vmlinux.Layout.PREL32) ? OptionalLong.of(arm64Base())
-                : OptionalLong.empty();
+    private KernelSymbols exports() {
         InputFormatException refusal = null;
         for (Strings strings : blocks()) {
             for (Vmlinux.Layout layout : kind.layouts) {
                 Map<Long, KernelSymbols> found = new LinkedHashMap<>();
                 try {
-                    for (long base : layout == Vmlinux.Layout.PREL32 ? List.of(prel32Base.getAsLong()) : voteBases(strings)) {
+                    for (long at : base.isPresent() ? List.of(base.getAsLong()) : voteBases(strings)) {
                         try {
-                            found.put(base, read(strings, layout, base, boot));
+                            found.put(at, read(strings, layout, at));
                         } catch (InputFormatException e) {
                             refusal = refusal == null ? e : refusal;
                         }
@@ -175,7 +183,7 @@ final class RawImage {
         throw refusal;
     }
 
-    private KernelSymbols read(Strings strings, Vmlinux.Layout layout, long base, byte[] boot) {
+    private KernelSymbols read(Strings strings, Vmlinux.Layout layout, long base) {
         int size = layout.entrySize(kind.wordSize);
         int[] run = longestRun(strings, layout, base);
         int start = run[0];
@@ -215,9 +223,8 @@ final class RawImage {
             exports.add(new ExportedSymbol(names.get(i), kind.wordSize == 4 ? value & 0xffff_ffffL : value, crc,
                     i < plain ? ExportKind.EXPORT_SYMBOL : ExportKind.EXPORT_SYMBOL_GPL, namespaces.get(i)));
         }
-        long span = Math.max(raw.length, extent(boot));
         List<AddressGuard.Range> kernel = List.of(new AddressGuard.Range(base, start),
-                new AddressGuard.Range(base + strings.end, span - strings.end));
+                new AddressGuard.Range(base + strings.end, extent - strings.end));
         Map<String, Long> sections = new LinkedHashMap<>();
         sections.put("__ksymtab", (long) plain * size);
         sections.put("__ksymtab_gpl", (long) (count - plain) * size);
@@ -379,7 +386,8 @@ final class RawImage {
      * {@code R_AARCH64_RELATIVE} entries, and under the link address alone every place they
      * name lies in the Image and holds 0 (the boot code fills it) or, for a few, its addend.
      */
-    private long arm64Base() {
+    private static long arm64Base(String file, byte[] raw) {
+        ByteBuffer bytes = le(raw);
         int bestStart = 0;
         int best = 0;
         for (int phase = 0; phase < 24; phase += 8) {
@@ -393,7 +401,7 @@ final class RawImage {
             }
         }
         if (best < MIN_RELOCATIONS) {
-            throw refuse("no R_AARCH64_RELATIVE relocations found, from which its link address follows");
+            throw refuse(file, Kind.ARM64_IMAGE, "no R_AARCH64_RELATIVE relocations found, from which its link address follows");
         }
         long[] places = new long[best];
         long[] addends = new long[best];
@@ -408,25 +416,25 @@ final class RawImage {
         // Every place is a word of the Image: base <= place <= base + length - 8.
         long lowest = high - (raw.length - 8);
         if (high - low < 0 || high - low > raw.length - 8) {
-            throw refuse("its R_AARCH64_RELATIVE places span more than the Image");
+            throw refuse(file, Kind.ARM64_IMAGE, "its R_AARCH64_RELATIVE places span more than the Image");
         }
         OptionalLong found = OptionalLong.empty();
         for (long base = lowest + Math.floorMod(low - lowest, 8); base <= low; base += 8) {
-            if (holdsZeroOrAddend(places, addends, base)) {
+            if (holdsZeroOrAddend(bytes, places, addends, base)) {
                 if (found.isPresent()) {
-                    throw refuse("two link addresses fit its relocations (0x" + Long.toHexString(found.getAsLong())
+                    throw refuse(file, Kind.ARM64_IMAGE, "two link addresses fit its relocations (0x" + Long.toHexString(found.getAsLong())
                             + " and 0x" + Long.toHexString(base) + ")");
                 }
                 found = OptionalLong.of(base);
             }
         }
-        return found.orElseThrow(() -> refuse("no link address fits its R_AARCH64_RELATIVE relocations"));
+        return found.orElseThrow(() -> refuse(file, Kind.ARM64_IMAGE, "no link address fits its R_AARCH64_RELATIVE relocations"));
     }
 
-    private boolean holdsZeroOrAddend(long[] places, long[] addends, long base) {
+    private static boolean holdsZeroOrAddend(ByteBuffer bytes, long[] places, long[] addends, long base) {
         for (int i = 0; i < places.length; i++) {
             long at = places[i] - base;
-            if (at < 0 || at > raw.length - 8) {
+            if (at < 0 || at > bytes.capacity() - 8) {
                 return false;
             }
             long held = bytes.getLong((int) at);
@@ -435,15 +443,6 @@ final class RawImage {
             }
         }
         return true;
-    }
-
-    /** @return the bytes the kernel occupies from its start, with {@code .bss}, as the boot header says; 0 if it does not */
-    private long extent(byte[] boot) {
-        return switch (kind) {
-            case ARM64_IMAGE -> Math.min(le(boot).getLong(16), Decompression.MAX_KERNEL_BYTES); // image_size, .bss included
-            case ARM_ZIMAGE -> raw.length + zImageBss(boot);
-            case S390_IMAGE -> 0;
-        };
     }
 
     /**
@@ -529,6 +528,11 @@ final class RawImage {
     }
 
     private InputFormatException refuse(String why) {
+        return refuse(file, kind, why);
+    }
+
+    /** @return the refusal of {@code file}, a {@code kind} image, for the reason {@code why} */
+    static InputFormatException refuse(String file, Kind kind, String why) {
         return new InputFormatException(file, "is " + kind.label + " whose export tables cannot be found without doubt: "
                 + why + "; give the vmlinux of the kernel's -dbg package or build tree");
     }

@@ -19,10 +19,10 @@ import org.lkmpre.elf.ElfFile;
  * <p>An x86 bzImage says where its payload is ({@code payload_offset} in the setup header); any
  * other image is searched for each format's magic number, as the kernel's
  * {@code scripts/extract-vmlinux} does, and the first candidate that decompresses to an ELF file
- * wins. Output is capped at 1 GiB. The kernel of an ARM64 Image (uncompressed) or of an ARM
- * zImage (the first payload of at least 1 MiB) is raw code and data without ELF headers, whose
- * export tables {@link RawImage} finds by their structure; an s390 image, or any other image
- * whose payload decompresses to something other than ELF, is named and refused.
+ * wins. Output is capped at 1 GiB. The kernel of an ARM64 Image (uncompressed), an ARM zImage
+ * or an s390 image (the first payload of at least 1 MiB) is raw code and data without ELF
+ * headers, whose export tables {@link RawImage} finds by their structure; any other image whose
+ * payload decompresses to something other than ELF is refused with what to give instead.
  *
  * @param path the compressed image
  */

@@ -25,27 +25,47 @@ class RawImageTest {
     private static final long ARM64_BASE = 0xffff_8000_0800_0000L;
     private static final long ARM_BASE = 0xc000_8000L;
 
-    private static void assertReadsAsBuilt(RawKernels.Built built, KernelSymbols read, int machine, int wordSize) {
+    private static final long S390_BASE = 0x10_0000L;
+
+    private static void assertReadsAsBuilt(RawKernels.Built built, KernelSymbols read, int machine, int wordSize, int entry) {
         assertEquals(built.exports(), read.exports());
         assertEquals(Optional.of(RawKernels.BANNER), read.identity().banner());
         assertEquals(Optional.of(RawKernels.BUILD_ID), read.identity().buildId());
         assertEquals(machine, read.machine());
         assertEquals(wordSize, read.wordSize());
         assertTrue(read.hasCrcs());
-        assertEquals(Map.of("__ksymtab", 32L * 12, "__ksymtab_gpl", 16L * 12, "__kcrctab", 32L * 4, "__kcrctab_gpl", 16L * 4),
+        assertEquals(Map.of("__ksymtab", 32L * entry, "__ksymtab_gpl", 16L * entry, "__kcrctab", 32L * 4, "__kcrctab_gpl", 16L * 4),
                 read.exportSections());
     }
 
     @Test
     void arm64ImageReadsAsBuilt() {
         RawKernels.Built built = RawKernels.arm64Image(ARM64_BASE);
-        assertReadsAsBuilt(built, Vmlinuz.parse("Image", built.image()), 183, 8);
+        assertReadsAsBuilt(built, Vmlinuz.parse("Image", built.image()), 183, 8, 12);
     }
 
     @Test
     void armZImageReadsAsBuilt() {
         RawKernels.Built built = RawKernels.zImagePayload(ARM_BASE, 1 << 20);
-        assertReadsAsBuilt(built, Vmlinuz.parse("zImage", RawKernels.zImage(built.image())), 40, 4);
+        assertReadsAsBuilt(built, Vmlinuz.parse("zImage", RawKernels.zImage(built.image())), 40, 4, 12);
+    }
+
+    /** Big-endian, 64-bit, and a third of the values 0 until the boot relocations fill them. */
+    @Test
+    void s390ImageReadsAsBuiltOnceRelocated() {
+        RawKernels.Built built = RawKernels.s390Image(S390_BASE);
+        assertReadsAsBuilt(built, Vmlinuz.parse("image", built.image()), 22, 8, 24);
+    }
+
+    /** An s390 image whose vmlinux_info does not name the raw kernel's .rela.dyn cannot be relocated: refused. */
+    @Test
+    void s390WithoutItsBootInfoIsRefused() {
+        byte[] image = RawKernels.s390Image(S390_BASE).image();
+        ByteBuffer info = ByteBuffer.wrap(image).order(ByteOrder.BIG_ENDIAN);
+        info.putLong(0x11050, info.getLong(0x11050) - 24); // .rela.dyn's end, one entry short
+        InputFormatException e = assertThrows(InputFormatException.class, () -> Vmlinuz.parse("image", image));
+        assertEquals("is an s390 kernel image whose export tables cannot be found without doubt: the boot image holds no"
+                + " vmlinux_info naming its .rela.dyn; give the vmlinux of the kernel's -dbg package or build tree", e.reason());
     }
 
     /** Without the boot header's .bss size, the export that lies in .bss fails the address guard (and is never written). */
@@ -154,10 +174,11 @@ class RawImageTest {
     void hostileRawKernelsAreReadOrRefusedInOneLine() {
         byte[] arm64 = RawKernels.arm64Image(ARM64_BASE).image();
         byte[] zImage = RawKernels.zImage(RawKernels.zImagePayload(ARM_BASE, 1 << 20).image());
+        byte[] s390 = RawKernels.s390Image(S390_BASE).image();
         Random random = new Random(22);
         int refusedCount = 0;
         for (int trial = 0; trial < 400; trial++) {
-            byte[] image = (trial % 8 == 7 ? zImage : arm64).clone();
+            byte[] image = (trial % 8 == 7 ? zImage : trial % 8 == 3 || trial % 8 == 6 ? s390 : arm64).clone();
             int cut = image.length;
             switch (trial % 4) {
                 case 0 -> image[random.nextInt(image.length)] ^= (byte) (1 << random.nextInt(8));

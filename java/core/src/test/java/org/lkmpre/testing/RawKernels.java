@@ -70,14 +70,34 @@ public final class RawKernels {
         return out;
     }
 
+    /** The layouts: where the link address and the values come from differs for each. */
+    private enum Layout {
+        /** PREL32 entries, little-endian; R_AARCH64_RELATIVE relocations whose places hold 0. */
+        ARM64(8, 12, ByteOrder.LITTLE_ENDIAN),
+        /** Absolute 32-bit entries, little-endian; no relocations. */
+        ARM(4, 12, ByteOrder.LITTLE_ENDIAN),
+        /** Absolute 64-bit entries, big-endian; .dynsym and .rela.dyn, some values 0 until R_390_64 fills them. */
+        S390(8, 24, ByteOrder.BIG_ENDIAN);
+
+        final int word;
+        final int entry;
+        final ByteOrder order;
+
+        Layout(int word, int entry, ByteOrder order) {
+            this.word = word;
+            this.entry = entry;
+            this.order = order;
+        }
+    }
+
     /** @return an ARM64 Image linked at {@code base} */
     public static Built arm64Image(long base) {
-        return build(base, true, 0);
+        return build(base, Layout.ARM64, 0).built;
     }
 
     /** @return the raw kernel of an ARM zImage linked at {@code base} (at least {@code minLength} bytes) */
     public static Built zImagePayload(long base, int minLength) {
-        return build(base, false, minLength);
+        return build(base, Layout.ARM, minLength).built;
     }
 
     /**
@@ -85,27 +105,49 @@ public final class RawKernels {
      * @return a zImage holding it xz-compressed, its table saying the fixture's {@code .bss} size
      */
     public static byte[] zImage(byte[] payload) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] head = new byte[0x200];
         ByteBuffer h = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
         h.putInt(0x24, 0x016f2818).putInt(0x28, 0).putInt(0x30, 0x04030201).putInt(0x34, 0x45454545).putInt(0x38, 0x100);
         h.putInt(0x100, 6).putInt(0x104, 0x5a534c4b).putInt(0x108, 0).putInt(0x10c, BSS).putInt(0x110, 0x8000);
+        byte[] image = withXz(head, payload);
+        ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).putInt(0x2c, image.length);
+        return image;
+    }
+
+    /**
+     * @return an s390 image linked at {@code base}: the {@code S390EP} header, {@code vmlinux_info}
+     *         (as 6.1 lays it out) naming the raw kernel's {@code .dynsym} and {@code .rela.dyn},
+     *         and the raw kernel xz-compressed; with the exports it must read back to
+     */
+    public static Built s390Image(long base) {
+        Raw raw = build(base, Layout.S390, 1 << 20);
+        byte[] head = new byte[0x12000];
+        System.arraycopy("S390EP".getBytes(StandardCharsets.ISO_8859_1), 0, head, 0x10008, 6);
+        ByteBuffer info = ByteBuffer.wrap(head, 0x11000, 0x60).order(ByteOrder.BIG_ENDIAN);
+        long imageSize = (raw.built.image().length + 0xfffL) & ~0xfffL;
+        info.putLong(base).putLong(base).putLong(imageSize).putLong(BSS).putLong(0).putLong(0).putLong(0).putLong(0)
+                .putLong(base + raw.dynsym).putLong(base + raw.rela).putLong(base + raw.relaEnd).putLong(0x3000);
+        return new Built(withXz(head, raw.built.image()), raw.built.exports());
+    }
+
+    private static byte[] withXz(byte[] head, byte[] payload) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(head);
         try (XZOutputStream xz = new XZOutputStream(out, new LZMA2Options(1))) {
             xz.write(payload);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        h.putInt(0x2c, out.size());
-        byte[] image = out.toByteArray();
-        System.arraycopy(head, 0x2c, image, 0x2c, 4);
-        return image;
+        return out.toByteArray();
     }
 
-    private static Built build(long base, boolean arm64, int minLength) {
-        int word = arm64 ? 8 : 4;
-        int entry = 12; // PREL32: three int offsets; arm: three 32-bit words
-        // Layout: [header/code][ksymtab][ksymtab_gpl][kcrctab][kcrctab_gpl][strings][note][banner][data][rela]
+    /** A raw kernel, and where its relocation tables lie (s390). */
+    private record Raw(Built built, int dynsym, int rela, int relaEnd) {
+    }
+
+    private static Raw build(long base, Layout layout, int minLength) {
+        int entry = layout.entry;
+        // [header/code][ksymtab][ksymtab_gpl][kcrctab][kcrctab_gpl][strings][note][banner][data][dynsym][rela]
         int tables = CODE + CODE_SIZE;
         int n = 48;
         int crcs = tables + n * entry;
@@ -128,15 +170,19 @@ public final class RawKernels {
         int banner = note + 16 + 20;
         int data = (banner + BANNER.length() + 1 + 15) & ~15;
         int places = 80;
-        int rela = data + 16 * places;
-        int length = Math.max(rela + (arm64 ? 24 * places : 0), minLength);
+        int dynsym = data + 16 * places;
+        int symbols = layout == Layout.S390 ? 3 : 0; // null, a defined symbol, an undefined one
+        int rela = dynsym + 24 * symbols;
+        List<long[]> relocations = new ArrayList<>(); // {place, info, addend}
+        int relaEnd = rela + 24 * (layout == Layout.ARM ? 0 : places + (layout == Layout.S390 ? 2 * n : 0));
+        int length = Math.max(relaEnd, minLength);
         List<ExportedSymbol> exports = tableOrder(exports(base, length));
 
         byte[] image = new byte[length];
         Arrays.fill(image, 0, CODE + CODE_SIZE, FILL);
-        Arrays.fill(image, data, rela, FILL);
-        ByteBuffer b = ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN);
-        if (arm64) {
+        Arrays.fill(image, data, dynsym, FILL);
+        ByteBuffer b = ByteBuffer.wrap(image).order(layout.order);
+        if (layout == Layout.ARM64) {
             Arrays.fill(image, 0, 0x40, (byte) 0);
             b.putLong(0x10, length + BSS); // image_size, .bss included
             image[0x38] = 'A';
@@ -149,14 +195,29 @@ public final class RawKernels {
             int q = tables + i * entry;
             int nameAt = at.get(e.name());
             int nsAt = e.namespace().isEmpty() ? -1 : at.get(e.namespace());
-            if (arm64) {
-                b.putInt(q, (int) (e.address() - base - q));
-                b.putInt(q + 4, nameAt - (q + 4));
-                b.putInt(q + 8, nsAt < 0 ? 0 : nsAt - (q + 8));
-            } else {
-                b.putInt(q, (int) e.address());
-                b.putInt(q + 4, (int) (base + nameAt));
-                b.putInt(q + 8, nsAt < 0 ? 0 : (int) (base + nsAt));
+            switch (layout) {
+                case ARM64 -> {
+                    b.putInt(q, (int) (e.address() - base - q));
+                    b.putInt(q + 4, nameAt - (q + 4));
+                    b.putInt(q + 8, nsAt < 0 ? 0 : nsAt - (q + 8));
+                }
+                case ARM -> {
+                    b.putInt(q, (int) e.address());
+                    b.putInt(q + 4, (int) (base + nameAt));
+                    b.putInt(q + 8, nsAt < 0 ? 0 : (int) (base + nsAt));
+                }
+                case S390 -> {
+                    // Every third value is 0 until the boot code's R_390_64 fills it: against the
+                    // defined symbol (whose value is 0x100 less), or the undefined one (adds nothing).
+                    b.putLong(q, i % 3 == 0 ? 0 : e.address());
+                    b.putLong(q + 8, base + nameAt);
+                    b.putLong(q + 16, nsAt < 0 ? 0 : base + nsAt);
+                    long[] value = i % 6 == 0 ? new long[] {base + q, 1L << 32 | 22, e.address() - (base + 0x100)}
+                            : i % 3 == 0 ? new long[] {base + q, 2L << 32 | 22, e.address()}
+                            : new long[] {base + q, 12, e.address()};
+                    relocations.add(value);
+                    relocations.add(new long[] {base + q + 8, 12, base + nameAt});
+                }
             }
             b.putInt(crcs + 4 * i, (int) e.crc().getAsLong());
         }
@@ -167,11 +228,19 @@ public final class RawKernels {
         System.arraycopy(BANNER.getBytes(StandardCharsets.ISO_8859_1), 0, image, banner, BANNER.length());
         for (int i = 0; i < places; i++) {
             int place = data + 16 * i;
-            Arrays.fill(image, place, place + word, (byte) 0); // the boot code fills it
-            if (arm64) {
-                b.putLong(rela + 24 * i, base + place).putLong(rela + 24 * i + 8, 1027).putLong(rela + 24 * i + 16, base + CODE);
+            Arrays.fill(image, place, place + layout.word, (byte) 0); // the boot code fills it
+            relocations.add(new long[] {base + place, layout == Layout.ARM64 ? 1027 : 12, base + CODE});
+        }
+        if (layout == Layout.S390) {
+            b.putShort(dynsym + 24 + 6, (short) 1).putLong(dynsym + 24 + 8, base + 0x100); // defined: st_shndx, st_value
+            b.putLong(dynsym + 48 + 8, 0xdead); // undefined: its value adds nothing
+        }
+        if (layout != Layout.ARM) {
+            for (int i = 0; i < relocations.size(); i++) {
+                long[] r = relocations.get(i);
+                b.putLong(rela + 24 * i, r[0]).putLong(rela + 24 * i + 8, r[1]).putLong(rela + 24 * i + 16, r[2]);
             }
         }
-        return new Built(image, exports);
+        return new Raw(new Built(image, exports), dynsym, rela, relaEnd);
     }
 }
