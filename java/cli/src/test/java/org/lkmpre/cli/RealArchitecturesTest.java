@@ -24,6 +24,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.lkmpre.elf.ElfFile;
 import org.lkmpre.elf.Section;
+import org.lkmpre.kernel.KernelSource;
+import org.lkmpre.kernel.Vmlinux;
 import org.lkmpre.testing.Fixtures;
 
 /**
@@ -170,6 +172,8 @@ class RealArchitecturesTest {
         assertEquals(0, image.status(), image.err());
         assertEquals(0, CliRun.of("index", "--kernel", arch.resolve("vmlinux").toString(), "-o", fromDebug.toString()).status());
         assertArrayEquals(Files.readAllBytes(fromDebug), Files.readAllBytes(fromImage));
+        assertEquals(new Vmlinux(arch.resolve("vmlinux")).read().exportSections(),
+                KernelSource.detect(arch.resolve("vmlinuz")).read().exportSections(), "the export sections' sizes");
 
         Path modules;
         try (Stream<Path> s = Files.list(arch.resolve("lib/modules"))) {

@@ -232,6 +232,7 @@ final class RawImage {
             sections.put("__kcrctab", 4L * plain);
             sections.put("__kcrctab_gpl", 4L * (count - plain));
         }
+        sections.put("__ksymtab_strings", (long) strings.end - stringsStart);
         sections.values().removeIf(v -> v == 0);
         return KernelSymbols.of(Vmlinuz.origin(file), AddressGuard.check(file, "the image and its .bss", kernel, exports), Map.of(),
                 new KernelIdentity(banner(), buildId(stringsStart)), Optional.empty(), kind.wordSize, kind.machine)

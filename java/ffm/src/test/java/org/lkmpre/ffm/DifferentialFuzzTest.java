@@ -149,11 +149,16 @@ class DifferentialFuzzTest {
         }
     }
 
-    /** A compressed kernel image (Java only): an ELF payload comes out, or it is refused. */
+    /** A compressed kernel image (Java only): an ELF payload comes out, or it is refused; and so are its exports. */
     @FuzzTest(maxDuration = "30s")
     void vmlinuz(byte[] data) {
         try {
             assertTrue(ElfFile.hasElfMagic(Vmlinuz.extract("fuzz-vmlinuz", data)));
+        } catch (InputFormatException e) {
+            assertOneLine(e.getMessage());
+        }
+        try {
+            Vmlinuz.parse("fuzz-vmlinuz", data); // a bzImage's payload read from its first part, or whole
         } catch (InputFormatException e) {
             assertOneLine(e.getMessage());
         }
