@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.stream.Collectors;
 import org.lkmpre.InputFormatException;
 
 /**
@@ -149,7 +150,6 @@ final class RawImage {
         }
     }
 
-
     /**
      * Tries each block of identifiers, largest first, under each layout and each link address
      * that fits: the first block and layout under which exactly one address gives tables that
@@ -173,7 +173,7 @@ final class RawImage {
                 }
                 if (found.size() > 1) {
                     throw refuse("two link addresses fit its export tables (" + found.keySet().stream().limit(2)
-                            .map(b -> "0x" + Long.toHexString(b)).collect(java.util.stream.Collectors.joining(" and ")) + ")");
+                            .map(b -> "0x" + Long.toHexString(b)).collect(Collectors.joining(" and ")) + ")");
                 }
                 if (found.size() == 1) {
                     return found.values().iterator().next();
@@ -216,8 +216,7 @@ final class RawImage {
         List<ExportedSymbol> exports = new ArrayList<>(count);
         for (int i = 0; i < count; i++) {
             int entry = start + i * size;
-            long value = layout == Vmlinux.Layout.PREL32 ? base + entry + bytes.getInt(entry)
-                    : word(entry);
+            long value = layout == Vmlinux.Layout.PREL32 ? base + entry + bytes.getInt(entry) : word(entry);
             OptionalLong crc = crcBytes == 0 ? OptionalLong.empty()
                     : OptionalLong.of(bytes.getInt(end + 4 * i) & 0xffff_ffffL);
             exports.add(new ExportedSymbol(names.get(i), kind.wordSize == 4 ? value & 0xffff_ffffL : value, crc,
@@ -234,9 +233,9 @@ final class RawImage {
         }
         sections.put("__ksymtab_strings", (long) strings.end - stringsStart);
         sections.values().removeIf(v -> v == 0);
-        return KernelSymbols.of(Vmlinuz.origin(file), AddressGuard.check(file, "the image and its .bss", kernel, exports), Map.of(),
-                new KernelIdentity(banner(), buildId(stringsStart)), Optional.empty(), kind.wordSize, kind.machine)
-                .withExportSections(sections);
+        List<ExportedSymbol> guarded = AddressGuard.check(file, "the image and its .bss", kernel, exports);
+        return KernelSymbols.of(Vmlinuz.origin(file), guarded, Map.of(), new KernelIdentity(banner(), buildId(stringsStart)),
+                Optional.empty(), kind.wordSize, kind.machine).withExportSections(sections);
     }
 
     /** Marks a namespace field that names no namespace. */
@@ -402,7 +401,8 @@ final class RawImage {
             }
         }
         if (best < MIN_RELOCATIONS) {
-            throw refuse(file, Kind.ARM64_IMAGE, "no R_AARCH64_RELATIVE relocations found, from which its link address follows");
+            throw refuse(file, Kind.ARM64_IMAGE,
+                    "no R_AARCH64_RELATIVE relocations found, from which its link address follows");
         }
         long[] places = new long[best];
         long[] addends = new long[best];
@@ -423,13 +423,15 @@ final class RawImage {
         for (long base = lowest + Math.floorMod(low - lowest, 8); base <= low; base += 8) {
             if (holdsZeroOrAddend(bytes, places, addends, base)) {
                 if (found.isPresent()) {
-                    throw refuse(file, Kind.ARM64_IMAGE, "two link addresses fit its relocations (0x" + Long.toHexString(found.getAsLong())
+                    throw refuse(file, Kind.ARM64_IMAGE, "two link addresses fit its relocations (0x"
+                            + Long.toHexString(found.getAsLong())
                             + " and 0x" + Long.toHexString(base) + ")");
                 }
                 found = OptionalLong.of(base);
             }
         }
-        return found.orElseThrow(() -> refuse(file, Kind.ARM64_IMAGE, "no link address fits its R_AARCH64_RELATIVE relocations"));
+        return found.orElseThrow(() -> refuse(file, Kind.ARM64_IMAGE,
+                "no link address fits its R_AARCH64_RELATIVE relocations"));
     }
 
     private static boolean holdsZeroOrAddend(ByteBuffer bytes, long[] places, long[] addends, long base) {

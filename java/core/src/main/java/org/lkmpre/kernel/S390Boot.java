@@ -91,7 +91,8 @@ final class S390Boot {
         long link = base.getAsLong();
         long dynsym = b.getLong(info - 8) - link;
         if (dynsym <= 0 || dynsym >= start || (start - dynsym) % 24 != 0) {
-            throw refuse(file, "vmlinux_info's .dynsym (0x" + Long.toHexString(dynsym + link) + ") does not end where .rela.dyn begins");
+            throw refuse(file, "vmlinux_info's .dynsym (0x" + Long.toHexString(dynsym + link)
+                    + ") does not end where .rela.dyn begins");
         }
         long symbols = (start - dynsym) / 24;
         for (int i = 0; i < 24; i++) {
