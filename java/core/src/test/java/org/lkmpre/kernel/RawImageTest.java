@@ -10,7 +10,11 @@ import java.util.Arrays;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.OneLine;
 import org.lkmpre.testing.RawKernels;
@@ -24,10 +28,19 @@ import org.lkmpre.testing.RawKernels;
 class RawImageTest {
     private static final long ARM64_BASE = 0xffff_8000_0800_0000L;
     private static final long ARM_BASE = 0xc000_8000L;
-
     private static final long S390_BASE = 0x10_0000L;
 
-    private static void assertReadsAsBuilt(RawKernels.Built built, KernelSymbols read, int machine, int wordSize, int entry) {
+    static Stream<Arguments> layouts() {
+        return Stream.of(Arguments.of("ARM64 Image", RawKernels.arm64Image(ARM64_BASE), 183, 8, 12),
+                Arguments.of("ARM zImage", RawKernels.zImage(ARM_BASE), 40, 4, 12),
+                // Big-endian, 64-bit, and a third of the values 0 until the boot relocations fill them.
+                Arguments.of("s390 image", RawKernels.s390Image(S390_BASE), 22, 8, 24));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("layouts")
+    void eachLayoutReadsAsBuilt(String layout, RawKernels.Built built, int machine, int wordSize, int entry) {
+        KernelSymbols read = Vmlinuz.parse("image", built.image());
         assertEquals(built.exports(), read.exports());
         assertEquals(Optional.of(RawKernels.BANNER), read.identity().banner());
         assertEquals(Optional.of(RawKernels.BUILD_ID), read.identity().buildId());
@@ -38,25 +51,6 @@ class RawImageTest {
                 .mapToLong(n -> n.length() + 1).sum() + "FX_NAMESPACE".length() + 1; // "tail" is merged into "merged_tail"
         assertEquals(Map.of("__ksymtab", 32L * entry, "__ksymtab_gpl", 16L * entry, "__kcrctab", 32L * 4, "__kcrctab_gpl", 16L * 4,
                 "__ksymtab_strings", strings), read.exportSections());
-    }
-
-    @Test
-    void arm64ImageReadsAsBuilt() {
-        RawKernels.Built built = RawKernels.arm64Image(ARM64_BASE);
-        assertReadsAsBuilt(built, Vmlinuz.parse("Image", built.image()), 183, 8, 12);
-    }
-
-    @Test
-    void armZImageReadsAsBuilt() {
-        RawKernels.Built built = RawKernels.zImagePayload(ARM_BASE, 1 << 20);
-        assertReadsAsBuilt(built, Vmlinuz.parse("zImage", RawKernels.zImage(built.image())), 40, 4, 12);
-    }
-
-    /** Big-endian, 64-bit, and a third of the values 0 until the boot relocations fill them. */
-    @Test
-    void s390ImageReadsAsBuiltOnceRelocated() {
-        RawKernels.Built built = RawKernels.s390Image(S390_BASE);
-        assertReadsAsBuilt(built, Vmlinuz.parse("image", built.image()), 22, 8, 24);
     }
 
     /** An s390 image whose vmlinux_info does not name the raw kernel's .rela.dyn cannot be relocated: refused. */
@@ -73,8 +67,7 @@ class RawImageTest {
     /** Without the boot header's .bss size, the export that lies in .bss fails the address guard (and is never written). */
     @Test
     void bssComesFromTheBootHeader() {
-        RawKernels.Built built = RawKernels.zImagePayload(ARM_BASE, 1 << 20);
-        byte[] zImage = RawKernels.zImage(built.image());
+        byte[] zImage = RawKernels.zImage(ARM_BASE).image();
         ByteBuffer.wrap(zImage).order(ByteOrder.LITTLE_ENDIAN).putInt(0x104, 0); // no KBSZ tag
         KernelSymbols read = Vmlinuz.parse("zImage", zImage);
         assertEquals(1, read.exports().stream().filter(ExportedSymbol::outsideKernel).count());
@@ -175,7 +168,7 @@ class RawImageTest {
     @Test
     void hostileRawKernelsAreReadOrRefusedInOneLine() {
         byte[] arm64 = RawKernels.arm64Image(ARM64_BASE).image();
-        byte[] zImage = RawKernels.zImage(RawKernels.zImagePayload(ARM_BASE, 1 << 20).image());
+        byte[] zImage = RawKernels.zImage(ARM_BASE).image();
         byte[] s390 = RawKernels.s390Image(S390_BASE).image();
         Random random = new Random(22);
         int refusedCount = 0;

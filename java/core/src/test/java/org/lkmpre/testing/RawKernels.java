@@ -23,9 +23,11 @@ import org.tukaani.xz.XZOutputStream;
  * {@code __ksymtab}, {@code __ksymtab_gpl}, {@code __kcrctab}, {@code __kcrctab_gpl},
  * {@code __ksymtab_strings} (one name merged into the tail of another, as ld merges strings),
  * a GNU build-ID note, the banner, data whose pointers the boot code fills, and {@code .bss}
- * after the image. One per layout lkmpre reads: an ARM64 Image (PREL32 entries,
- * {@code R_AARCH64_RELATIVE} relocations) and an ARM zImage (absolute 32-bit entries, the raw
- * kernel xz-compressed behind a zImage header with its {@code .bss} size).
+ * after the image. One boot image per layout lkmpre reads: an ARM64 Image (PREL32 entries,
+ * {@code R_AARCH64_RELATIVE} relocations), an ARM zImage (absolute 32-bit entries, the raw
+ * kernel xz-compressed behind a zImage header with its {@code .bss} size) and an s390 image
+ * (absolute 64-bit big-endian entries, some values 0 until the boot relocations fill them, the
+ * raw kernel xz-compressed behind {@code vmlinux_info}).
  */
 public final class RawKernels {
     /** The banner the fixtures carry; its third word is the release. */
@@ -95,23 +97,20 @@ public final class RawKernels {
         return build(base, Layout.ARM64, 0).built;
     }
 
-    /** @return the raw kernel of an ARM zImage linked at {@code base} (at least {@code minLength} bytes) */
-    public static Built zImagePayload(long base, int minLength) {
-        return build(base, Layout.ARM, minLength).built;
-    }
-
     /**
-     * @param payload a raw kernel from {@link #zImagePayload}
-     * @return a zImage holding it xz-compressed, its table saying the fixture's {@code .bss} size
+     * @return an ARM zImage linked at {@code base}: the zImage header with its table (the
+     *         fixture's {@code .bss} size under tag {@code KBSZ}), and the raw kernel (1 MiB, the
+     *         least lkmpre takes for a kernel) xz-compressed; with the exports it must read back to
      */
-    public static byte[] zImage(byte[] payload) {
+    public static Built zImage(long base) {
+        Raw raw = build(base, Layout.ARM, 1 << 20);
         byte[] head = new byte[0x200];
         ByteBuffer h = ByteBuffer.wrap(head).order(ByteOrder.LITTLE_ENDIAN);
         h.putInt(0x24, 0x016f2818).putInt(0x28, 0).putInt(0x30, 0x04030201).putInt(0x34, 0x45454545).putInt(0x38, 0x100);
         h.putInt(0x100, 6).putInt(0x104, 0x5a534c4b).putInt(0x108, 0).putInt(0x10c, BSS).putInt(0x110, 0x8000);
-        byte[] image = withXz(head, payload);
+        byte[] image = withXz(head, raw.built.image());
         ByteBuffer.wrap(image).order(ByteOrder.LITTLE_ENDIAN).putInt(0x2c, image.length);
-        return image;
+        return new Built(image, raw.built.exports());
     }
 
     /**
