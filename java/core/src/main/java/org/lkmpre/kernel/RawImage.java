@@ -35,8 +35,7 @@ import org.lkmpre.InputFormatException;
  * </ol>
  *
  * <p>PREL32 values need the link address too: an ARM64 Image's comes from its
- * {@code R_AARCH64_RELATIVE} relocations, whose places hold 0 (or, for a few, their addend) under
- * that address alone. An s390 kernel is first relocated as its boot code would ({@link S390Boot}),
+ * {@code R_AARCH64_RELATIVE} relocations ({@link Arm64Image}). An s390 kernel is first relocated as its boot code would ({@link S390Boot}),
  * which also gives its link address. The address guard takes the image, with its {@code .bss} as
  * the boot header gives it, as the kernel's extent (docs/design.md, "Raw kernels").
  */
@@ -56,10 +55,6 @@ final class RawImage {
     private static final int VOTERS_FROM = 8;
     /** Blocks of identifiers tried, largest first (BTF's string table can be larger than the names). */
     private static final int BLOCKS_TRIED = 8;
-    /** {@code R_AARCH64_RELATIVE}: the relocation arm64's boot code applies to the Image. */
-    private static final long R_AARCH64_RELATIVE = 1027;
-    /** A run of RELATIVE relocations shorter than this is not the Image's {@code .rela.dyn}. */
-    private static final int MIN_RELOCATIONS = 64;
 
     /** The boot image formats whose kernel is raw, with what each fixes about it. */
     enum Kind {
@@ -131,7 +126,7 @@ final class RawImage {
      */
     static KernelSymbols read(String file, Kind kind, byte[] boot, byte[] raw) {
         RawImage image = switch (kind) {
-            case ARM64_IMAGE -> new RawImage(file, kind, raw, OptionalLong.of(arm64Base(file, raw)),
+            case ARM64_IMAGE -> new RawImage(file, kind, raw, OptionalLong.of(Arm64Image.linkAddress(file, raw)),
                     Math.min(le(boot).getLong(16), Decompression.MAX_KERNEL_BYTES)); // image_size, .bss included
             case ARM_ZIMAGE -> new RawImage(file, kind, raw, OptionalLong.empty(), raw.length + zImageBss(boot));
             case S390_IMAGE -> {
@@ -379,73 +374,6 @@ final class RawImage {
             throw refuse("no link address makes its words point at its symbol names");
         }
         return found;
-    }
-
-    /**
-     * The link address of an ARM64 Image: its {@code .rela.dyn} is the longest run of
-     * {@code R_AARCH64_RELATIVE} entries, and under the link address alone every place they
-     * name lies in the Image and holds 0 (the boot code fills it) or, for a few, its addend.
-     */
-    private static long arm64Base(String file, byte[] raw) {
-        ByteBuffer bytes = le(raw);
-        int bestStart = 0;
-        int best = 0;
-        for (int phase = 0; phase < 24; phase += 8) {
-            int run = 0;
-            for (int at = phase; at + 24 <= raw.length; at += 24) {
-                run = bytes.getLong(at + 8) == R_AARCH64_RELATIVE ? run + 1 : 0;
-                if (run > best) {
-                    best = run;
-                    bestStart = at + 24 - run * 24;
-                }
-            }
-        }
-        if (best < MIN_RELOCATIONS) {
-            throw refuse(file, Kind.ARM64_IMAGE,
-                    "no R_AARCH64_RELATIVE relocations found, from which its link address follows");
-        }
-        long[] places = new long[best];
-        long[] addends = new long[best];
-        long low = Long.MAX_VALUE;
-        long high = Long.MIN_VALUE;
-        for (int i = 0; i < best; i++) {
-            places[i] = bytes.getLong(bestStart + 24 * i);
-            addends[i] = bytes.getLong(bestStart + 24 * i + 16);
-            low = Math.min(low, places[i]);
-            high = Math.max(high, places[i]);
-        }
-        // Every place is a word of the Image: base <= place <= base + length - 8.
-        long lowest = high - (raw.length - 8);
-        if (high - low < 0 || high - low > raw.length - 8) {
-            throw refuse(file, Kind.ARM64_IMAGE, "its R_AARCH64_RELATIVE places span more than the Image");
-        }
-        OptionalLong found = OptionalLong.empty();
-        for (long base = lowest + Math.floorMod(low - lowest, 8); base <= low; base += 8) {
-            if (holdsZeroOrAddend(bytes, places, addends, base)) {
-                if (found.isPresent()) {
-                    throw refuse(file, Kind.ARM64_IMAGE, "two link addresses fit its relocations (0x"
-                            + Long.toHexString(found.getAsLong())
-                            + " and 0x" + Long.toHexString(base) + ")");
-                }
-                found = OptionalLong.of(base);
-            }
-        }
-        return found.orElseThrow(() -> refuse(file, Kind.ARM64_IMAGE,
-                "no link address fits its R_AARCH64_RELATIVE relocations"));
-    }
-
-    private static boolean holdsZeroOrAddend(ByteBuffer bytes, long[] places, long[] addends, long base) {
-        for (int i = 0; i < places.length; i++) {
-            long at = places[i] - base;
-            if (at < 0 || at > bytes.capacity() - 8) {
-                return false;
-            }
-            long held = bytes.getLong((int) at);
-            if (held != 0 && held != addends[i]) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /**
