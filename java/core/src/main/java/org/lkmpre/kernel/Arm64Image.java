@@ -14,8 +14,6 @@ import java.util.OptionalLong;
 final class Arm64Image {
     /** {@code R_AARCH64_RELATIVE}: the relocation arm64's boot code applies to the Image. */
     private static final long R_AARCH64_RELATIVE = 1027;
-    /** A run of RELATIVE relocations shorter than this is not the Image's {@code .rela.dyn}. */
-    private static final int MIN_RELOCATIONS = 64;
 
     private Arm64Image() {
     }
@@ -33,29 +31,15 @@ final class Arm64Image {
      */
     static long linkAddress(String file, byte[] raw) {
         ByteBuffer bytes = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
-        int bestStart = 0;
-        int best = 0;
-        for (int phase = 0; phase < 24; phase += 8) {
-            int run = 0;
-            for (int at = phase; at + 24 <= raw.length; at += 24) {
-                run = bytes.getLong(at + 8) == R_AARCH64_RELATIVE ? run + 1 : 0;
-                if (run > best) {
-                    best = run;
-                    bestStart = at + 24 - run * 24;
-                }
-            }
-        }
-        if (best < MIN_RELOCATIONS) {
-            throw RawImage.refuse(file, RawImage.Kind.ARM64_IMAGE,
-                    "no R_AARCH64_RELATIVE relocations found, from which its link address follows");
-        }
-        long[] places = new long[best];
-        long[] addends = new long[best];
+        RelaRun rela = RelaRun.longest(bytes, info -> info == R_AARCH64_RELATIVE).orElseThrow(() -> RawImage.refuse(file,
+                RawImage.Kind.ARM64_IMAGE, "no R_AARCH64_RELATIVE relocations found, from which its link address follows"));
+        long[] places = new long[rela.count()];
+        long[] addends = new long[rela.count()];
         long low = Long.MAX_VALUE;
         long high = Long.MIN_VALUE;
-        for (int i = 0; i < best; i++) {
-            places[i] = bytes.getLong(bestStart + 24 * i);
-            addends[i] = bytes.getLong(bestStart + 24 * i + 16);
+        for (int i = 0; i < rela.count(); i++) {
+            places[i] = bytes.getLong(rela.entry(i));
+            addends[i] = bytes.getLong(rela.entry(i) + 16);
             low = Math.min(low, places[i]);
             high = Math.max(high, places[i]);
         }

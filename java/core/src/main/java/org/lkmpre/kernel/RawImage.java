@@ -153,18 +153,21 @@ final class RawImage {
     private KernelSymbols exports() {
         InputFormatException refusal = null;
         for (Strings strings : blocks()) {
+            List<Long> bases;
+            try {
+                bases = base.isPresent() ? List.of(base.getAsLong()) : voteBases(strings);
+            } catch (InputFormatException e) {
+                refusal = refusal == null ? e : refusal;
+                continue;
+            }
             for (Vmlinux.Layout layout : kind.layouts) {
                 Map<Long, KernelSymbols> found = new LinkedHashMap<>();
-                try {
-                    for (long at : base.isPresent() ? List.of(base.getAsLong()) : voteBases(strings)) {
-                        try {
-                            found.put(at, read(strings, layout, at));
-                        } catch (InputFormatException e) {
-                            refusal = refusal == null ? e : refusal;
-                        }
+                for (long at : bases) {
+                    try {
+                        found.put(at, read(strings, layout, at));
+                    } catch (InputFormatException e) {
+                        refusal = refusal == null ? e : refusal;
                     }
-                } catch (InputFormatException e) {
-                    refusal = refusal == null ? e : refusal;
                 }
                 if (found.size() > 1) {
                     throw refuse("two link addresses fit its export tables (" + found.keySet().stream().limit(2)
@@ -229,7 +232,7 @@ final class RawImage {
         sections.put("__ksymtab_strings", (long) strings.end - stringsStart);
         sections.values().removeIf(v -> v == 0);
         List<ExportedSymbol> guarded = AddressGuard.check(file, "the image and its .bss", kernel, exports);
-        return KernelSymbols.of(Vmlinuz.origin(file), guarded, Map.of(), new KernelIdentity(banner(), buildId(stringsStart)),
+        return KernelSymbols.of(Vmlinuz.origin(file), guarded, Map.of(), new KernelIdentity(Vmlinux.banner(raw, 0, raw.length), buildId(stringsStart)),
                 Optional.empty(), kind.wordSize, kind.machine).withExportSections(sections);
     }
 
@@ -412,7 +415,7 @@ final class RawImage {
     private int split(List<String> names) {
         int at = -1;
         for (int i = 1; i < names.size(); i++) {
-            if (compare(names.get(i - 1), names.get(i)) >= 0) {
+            if (names.get(i - 1).compareTo(names.get(i)) >= 0) { // ISO-8859-1: char order is unsigned byte order
                 if (at >= 0) {
                     throw refuse("its export names are not two sorted tables (they fall at entries " + at + " and " + i + ")");
                 }
@@ -423,24 +426,6 @@ final class RawImage {
             throw refuse("its export names rise throughout: where __ksymtab_gpl begins cannot be told");
         }
         return at;
-    }
-
-    /** Unsigned byte order, as the linker's SORT and the kernel's bisection compare names. */
-    private static int compare(String a, String b) {
-        return Arrays.compareUnsigned(a.getBytes(StandardCharsets.ISO_8859_1), b.getBytes(StandardCharsets.ISO_8859_1));
-    }
-
-    private Optional<String> banner() {
-        byte[] needle = "Linux version ".getBytes(StandardCharsets.ISO_8859_1);
-        int at = ByteSearch.indexOf(raw, needle, 0, raw.length);
-        if (at < 0) {
-            return Optional.empty();
-        }
-        int end = at;
-        while (end < raw.length && raw[end] != 0 && raw[end] != '\n') {
-            end++;
-        }
-        return Optional.of(new String(raw, at, end - at, StandardCharsets.ISO_8859_1));
     }
 
     /** @return the GNU build ID of the first such note after the strings ({@code .notes} follows them) */

@@ -29,8 +29,8 @@ final class S390Boot {
     private static final int R_390_GLOB_DAT = 10;
     private static final int R_390_RELATIVE = 12;
     private static final int R_390_64 = 22;
-    /** A run of relocations shorter than this is not the kernel's {@code .rela.dyn}. */
-    private static final int MIN_RELOCATIONS = 64;
+    /** Bytes of an {@code Elf64_Sym}. */
+    private static final int SYM = 24;
     /** How far before {@code .dynsym}'s address {@code vmlinux_info}'s image size is sought. */
     private static final int INFO_REACH = 0x80;
     /** The image size is the raw kernel's length rounded up to a page or a segment: at most this more. */
@@ -56,28 +56,17 @@ final class S390Boot {
      */
     static Relocated relocate(String file, byte[] boot, byte[] raw) {
         ByteBuffer in = ByteBuffer.wrap(raw).order(ByteOrder.BIG_ENDIAN);
-        int start = 0;
-        int count = 0;
-        for (int phase = 0; phase < 24; phase += 8) {
-            int run = 0;
-            for (int at = phase; at + 24 <= raw.length; at += 24) {
-                int type = (int) in.getLong(at + 8);
-                run = type == R_390_RELATIVE || type == R_390_64 || type == R_390_GLOB_DAT ? run + 1 : 0;
-                if (run > count) {
-                    count = run;
-                    start = at + 24 - run * 24;
-                }
-            }
-        }
-        if (count < MIN_RELOCATIONS) {
-            throw refuse(file, "no .rela.dyn found, whose relocations the boot code applies");
-        }
+        RelaRun rela = RelaRun.longest(in, info -> (int) info == R_390_RELATIVE || (int) info == R_390_64
+                || (int) info == R_390_GLOB_DAT)
+                .orElseThrow(() -> refuse(file, "no .rela.dyn found, whose relocations the boot code applies"));
+        int start = rela.start();
+        int count = rela.count();
         ByteBuffer b = ByteBuffer.wrap(boot).order(ByteOrder.BIG_ENDIAN);
         int info = -1;
         OptionalLong base = OptionalLong.empty();
         for (int at = 8; at + 16 <= boot.length; at += 8) {
             long first = b.getLong(at);
-            if (b.getLong(at + 8) - first == 24L * count && first >= start) {
+            if (b.getLong(at + 8) - first == (long) RelaRun.ENTRY * count && first >= start) {
                 if (base.isPresent() && base.getAsLong() != first - start) {
                     throw refuse(file, "two vmlinux_info structs name its .rela.dyn at different addresses");
                 }
@@ -90,12 +79,12 @@ final class S390Boot {
         }
         long link = base.getAsLong();
         long dynsym = b.getLong(info - 8) - link;
-        if (dynsym <= 0 || dynsym >= start || (start - dynsym) % 24 != 0) {
+        if (dynsym <= 0 || dynsym >= start || (start - dynsym) % SYM != 0) {
             throw refuse(file, "vmlinux_info's .dynsym (0x" + Long.toHexString(dynsym + link)
                     + ") does not end where .rela.dyn begins");
         }
-        long symbols = (start - dynsym) / 24;
-        for (int i = 0; i < 24; i++) {
+        long symbols = (start - dynsym) / SYM;
+        for (int i = 0; i < SYM; i++) {
             if (raw[(int) dynsym + i] != 0) {
                 throw refuse(file, ".dynsym's first entry is not the null symbol");
             }
@@ -112,7 +101,7 @@ final class S390Boot {
         byte[] out = raw.clone();
         ByteBuffer o = ByteBuffer.wrap(out).order(ByteOrder.BIG_ENDIAN);
         for (int i = 0; i < count; i++) {
-            int at = start + 24 * i;
+            int at = rela.entry(i);
             long place = in.getLong(at) - link;
             long symbol = in.getLong(at + 8) >>> 32;
             long value = in.getLong(at + 16);
@@ -120,7 +109,7 @@ final class S390Boot {
                 throw refuse(file, "a relocation names symbol " + symbol + ", which .dynsym (" + symbols + " entries) lacks");
             }
             if (symbol != 0) {
-                int sym = (int) (dynsym + 24 * symbol);
+                int sym = (int) (dynsym + SYM * symbol);
                 value += (in.getShort(sym + 6) != 0 ? in.getLong(sym + 8) : 0); // st_shndx, st_value
             }
             if (place >= 0 && place <= out.length - 8) {

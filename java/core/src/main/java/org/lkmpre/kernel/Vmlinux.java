@@ -204,19 +204,23 @@ public record Vmlinux(Path path) implements KernelSource {
     }
 
     private static KernelIdentity identity(ElfFile elf, byte[] data) {
-        Optional<String> banner = Optional.empty();
         Section rodata = elf.section(".rodata").filter(Section::hasFileBytes).orElse(null);
         int from = rodata == null ? 0 : (int) rodata.offset();
         int to = rodata == null ? elf.length() : (int) (rodata.offset() + rodata.size());
+        return new KernelIdentity(banner(data, from, to), buildId(elf));
+    }
+
+    /** @return the first {@code linux_banner} ("Linux version ...", to its NUL or newline) in {@code data[from, to)} */
+    static Optional<String> banner(byte[] data, int from, int to) {
         int at = ByteSearch.indexOf(data, BANNER, from, to);
-        if (at >= 0) {
-            int end = at;
-            while (end < to && data[end] != 0 && data[end] != '\n') {
-                end++;
-            }
-            banner = Optional.of(new String(data, at, end - at, StandardCharsets.ISO_8859_1));
+        if (at < 0) {
+            return Optional.empty();
         }
-        return new KernelIdentity(banner, buildId(elf));
+        int end = at;
+        while (end < to && data[end] != 0 && data[end] != '\n') {
+            end++;
+        }
+        return Optional.of(new String(data, at, end - at, StandardCharsets.ISO_8859_1));
     }
 
     private static Optional<String> buildId(ElfFile elf) {
