@@ -171,8 +171,8 @@ public record NativeResult(ModuleStatus status, Refusal refusal, int moduleClass
                 left.add(symbol(d, FILE_DETAIL_HEADER + i * SYMBOL_RESULT_SIZE));
             }
         }
-        return Optional.of(of(result, status, left, Optional.empty(),
-                status == ModuleStatus.FAILED ? new String(detail, StandardCharsets.ISO_8859_1) : ""));
+        // A failed file's detail (the core's message) is not read: the per-module path does it again.
+        return Optional.of(of(result, status, left, Optional.empty(), ""));
     }
 
     /** @return the {@code lkmpre_symbol_result} at {@code at}, a symbol left undefined */

@@ -91,8 +91,11 @@ public final class ReportBuilder {
      * @return the outcome of a preresolved module
      */
     public Outcome.Preresolved preresolved(String path, int preresolved, List<Unresolved> unresolved, ElfPatch patch) {
-        return new Outcome.Preresolved(new ModuleReport(path, ModuleStatus.PRERESOLVED, preresolved + unresolved.size(),
-                preresolved, unresolved, ""), patch);
+        return new Outcome.Preresolved(preresolvedReport(path, preresolved, unresolved), patch);
+    }
+
+    private static ModuleReport preresolvedReport(String path, int preresolved, List<Unresolved> unresolved) {
+        return new ModuleReport(path, ModuleStatus.PRERESOLVED, preresolved + unresolved.size(), preresolved, unresolved, "");
     }
 
     /**
@@ -141,12 +144,11 @@ public final class ReportBuilder {
         if (result.getInt(NativeResult.FILE_STEP) == NativeResult.FILE_LOCK) {
             return Optional.of(ModuleReport.notPatched(path, ModuleStatus.FAILED, "cannot lock: " + ModuleLock.HELD));
         }
-        return NativeResult.decodeFile(result, detail).map(r -> switch (r.status()) {
-            case FAILED -> null;
-            case ALREADY_PRERESOLVED -> new Outcome.AlreadyPreresolved(path).report();
-            case REFUSED -> refused(path, r, () -> new String(detail, StandardCharsets.ISO_8859_1)).report();
-            case PRERESOLVED -> new ModuleReport(path, ModuleStatus.PRERESOLVED, r.preresolved() + r.symbols().size(),
-                    r.preresolved(), unresolved(r, detail), "");
+        return NativeResult.decodeFile(result, detail).flatMap(r -> switch (r.status()) {
+            case FAILED -> Optional.empty();
+            case ALREADY_PRERESOLVED -> Optional.of(new Outcome.AlreadyPreresolved(path).report());
+            case REFUSED -> Optional.of(refused(path, r, () -> new String(detail, StandardCharsets.ISO_8859_1)).report());
+            case PRERESOLVED -> Optional.of(preresolvedReport(path, r.preresolved(), unresolved(r, detail)));
         });
     }
 

@@ -133,7 +133,7 @@ public final class ModuleTree {
         long[] largest = {0}; // the largest file seen, to size the read buffers once
         // In place, a file named twice (overlapping paths, hard links) is one module, patched once.
         Set<Object> seen = new HashSet<>();
-        Predicate<Path> first = f -> outDir.isPresent() || seen.add(fileKey(f));
+        Predicate<Object> first = key -> outDir.isPresent() || seen.add(key);
         for (Path p : paths) {
             if (Files.isDirectory(p)) {
                 Path root = p.toRealPath(); // a directory named through a link is walked; links under it are not
@@ -155,7 +155,7 @@ public final class ModuleTree {
                 }); // a directory that cannot be read, or a path longer than PATH_MAX, throws
                 found.sort(Comparator.comparing(Found::path));
                 for (Found f : found) {
-                    if (outDir.isEmpty() && !seen.add(f.key())) {
+                    if (!first.test(f.key())) {
                         continue;
                     }
                     String rel = root.relativize(f.path()).toString();
@@ -163,7 +163,7 @@ public final class ModuleTree {
                 }
             } else if (Files.isRegularFile(p)) {
                 Path real = p.toRealPath();
-                if (!first.test(real)) {
+                if (!first.test(fileKey(real))) {
                     continue;
                 }
                 targets.add(new Target(real, p.toString(), outDir.map(o -> o.resolve(p.getFileName().toString())).orElse(real)));

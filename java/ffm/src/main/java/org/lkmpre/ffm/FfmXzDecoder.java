@@ -89,13 +89,14 @@ public final class FfmXzDecoder implements XzDecoder {
         // Output in malloc'd chunks (not zeroed first, as an arena's are), copied once into a
         // Java array of the exact size: no garbage for the collector to copy.
         List<MemorySegment> chunks = new ArrayList<>();
+        MemorySegment in = MemorySegment.NULL;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment stream = arena.allocate(STREAM_SIZE, 8); // zeroed: LZMA_STREAM_INIT
             if ((int) Lzma.DECODER.invokeExact(stream, -1L /* no memory limit */, 0) != LZMA_OK) {
                 return Optional.empty();
             }
             try {
-                MemorySegment in = arena.allocate(Math.max(1, data.length - at));
+                in = Libc.malloc(Math.max(1, data.length - at)); // not zeroed first: copied over at once
                 MemorySegment.copy(data, at, in, JAVA_BYTE, 0, data.length - at);
                 stream.set(ADDRESS, NEXT_IN, in);
                 stream.set(JAVA_LONG, AVAIL_IN, (long) (data.length - at));
@@ -128,6 +129,7 @@ public final class FfmXzDecoder implements XzDecoder {
             throw Libc.rethrow(t);
         } finally {
             chunks.forEach(Libc::free);
+            Libc.free(in);
         }
     }
 }
