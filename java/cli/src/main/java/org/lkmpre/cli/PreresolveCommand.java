@@ -104,24 +104,36 @@ final class PreresolveCommand implements Callable<Integer> {
         }
     }
 
+    /** Runs a start-up task on a daemon thread of its own. */
+    private static final Executor START = task -> {
+        Thread t = new Thread(task, "lkmpre-start");
+        t.setDaemon(true);
+        t.start();
+    };
+
+    /**
+     * Starts linking the automatic backend (the C core through FFM or JNA: tens of milliseconds),
+     * for {@link Main} to call before picocli builds the command line (as long again) on the other
+     * core. {@link #call} then links the backend the options name, which waits for this link if
+     * it is the same one.
+     */
+    static void linkEarly() {
+        START.execute(() -> Backends.prepare("auto"));
+    }
+
     @Override
     public Integer call() throws Exception {
         // The tree is walked and the backend linked, each on a thread of its own, while the
         // kernel is read: the run's start-up, on both cores. Opening the backend later waits
         // for its link if that is still under way.
-        Executor own = task -> {
-            Thread t = new Thread(task, "lkmpre-start");
-            t.setDaemon(true);
-            t.start();
-        };
-        CompletableFuture.runAsync(() -> Backends.prepare(backend), own);
+        CompletableFuture.runAsync(() -> Backends.prepare(backend), START);
         CompletableFuture<ModuleTree> walk = CompletableFuture.supplyAsync(() -> {
             try {
                 return ModuleTree.collect(paths, destination.outDir());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-        }, own);
+        }, START);
         KernelSymbols kernel = kernelOptions.readCached();
         Preresolver preresolver = Preresolver.create(kernel, new PreresolveOptions(stripSignature, assumeNoKaslr));
         ModuleTree tree = collected(walk);

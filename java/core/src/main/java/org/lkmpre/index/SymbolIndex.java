@@ -145,6 +145,18 @@ public final class SymbolIndex {
 
     /** @return the export table the index holds, in entry order, with identity and KASLR setting */
     public KernelSymbols kernel() {
+        int banner = in.getInt(48);
+        int buildId = in.getInt(52);
+        KernelIdentity id = new KernelIdentity(banner == 0 ? Optional.empty() : Optional.of(stringAt(banner - 1)),
+                buildId == 0 ? Optional.empty() : Optional.of(stringAt(buildId - 1)));
+        Optional<KernelConfig> config = (flags & KernelIndex.FLAG_CONFIG) == 0 ? Optional.empty()
+                : Optional.of(new KernelConfig("index " + file,
+                        (flags & KernelIndex.FLAG_KASLR) != 0 ? Map.of("RANDOMIZE_BASE", "y") : Map.of()));
+        return KernelSymbols.ofIndex(file, data, this::exports, id, config, g.word(), machine);
+    }
+
+    /** @return the exports, in entry order (the entries were checked when the index was opened) */
+    private List<ExportedSymbol> exports() {
         List<ExportedSymbol> exports = new ArrayList<>(g.n());
         for (int e = 1; e <= g.n(); e++) {
             int at = entry(e);
@@ -155,14 +167,7 @@ public final class SymbolIndex {
                     (entryFlags & KernelIndex.EXPORT_GPL) != 0 ? ExportKind.EXPORT_SYMBOL_GPL : ExportKind.EXPORT_SYMBOL,
                     string(at + 12), (entryFlags & KernelIndex.EXPORT_OUTSIDE_KERNEL) != 0));
         }
-        int banner = in.getInt(48);
-        int buildId = in.getInt(52);
-        KernelIdentity id = new KernelIdentity(banner == 0 ? Optional.empty() : Optional.of(stringAt(banner - 1)),
-                buildId == 0 ? Optional.empty() : Optional.of(stringAt(buildId - 1)));
-        Optional<KernelConfig> config = (flags & KernelIndex.FLAG_CONFIG) == 0 ? Optional.empty()
-                : Optional.of(new KernelConfig("index " + file,
-                        (flags & KernelIndex.FLAG_KASLR) != 0 ? Map.of("RANDOMIZE_BASE", "y") : Map.of()));
-        return KernelSymbols.of(file, exports, Map.of(), id, config, g.word(), machine).withIndex(data);
+        return exports;
     }
 
     /**

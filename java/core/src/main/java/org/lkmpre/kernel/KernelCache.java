@@ -3,6 +3,7 @@ package org.lkmpre.kernel;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,13 +69,13 @@ public final class KernelCache {
         } else {
             return source.read(config);
         }
-        byte[] bytes = KernelSource.readFile(source.primaryFile());
-        Path entry = dir.resolve(key(source.primaryFile(), bytes) + ".lkmcache");
+        Path entry = dir.resolve(key(source.primaryFile()) + ".lkmcache");
         Optional<KernelSymbols> cached = load(entry, origin);
         KernelSymbols symbols;
         if (cached.isPresent()) {
             symbols = cached.get();
         } else {
+            byte[] bytes = KernelSource.readFile(source.primaryFile());
             symbols = source instanceof Vmlinuz ? Vmlinuz.parse(file, bytes) : Vmlinux.parse(origin, bytes);
             symbols = symbols.withIndex(store(entry, symbols));
         }
@@ -88,13 +89,23 @@ public final class KernelCache {
      * such as FAT's). A digest of the bytes would be the simpler key, but without the JIT's
      * intrinsics (the CLI runs C1 only) SHA-256 costs 100 ms per run for an 8 MB image, and even
      * over this short name its provider's start-up costs about 15 ms; CRC32C is an intrinsic in
-     * every JIT tier.
+     * every JIT tier. The bytes are summed as they are read, a megabyte at a time: a run that finds
+     * its entry never holds the image (reading it whole into the heap took three times as long).
      */
-    private static String key(Path image, byte[] bytes) throws IOException {
+    private static String key(Path image) throws IOException {
+        KernelSource.requireFile(image);
         Map<String, Object> a = Files.readAttributes(image, "unix:dev,ino,ctime,lastModifiedTime");
-        return a.get("dev") + "-" + a.get("ino") + "-" + bytes.length + "-"
+        CRC32C crc = new CRC32C();
+        long size = 0;
+        try (FileChannel in = FileChannel.open(image)) {
+            ByteBuffer chunk = ByteBuffer.allocateDirect(1 << 20);
+            for (int n; (n = in.read(chunk.clear())) >= 0; size += n) {
+                crc.update(chunk.flip());
+            }
+        }
+        return a.get("dev") + "-" + a.get("ino") + "-" + size + "-"
                 + ((FileTime) a.get("lastModifiedTime")).to(TimeUnit.NANOSECONDS) + "-"
-                + ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS) + "-" + Integer.toHexString(crc32c(bytes, bytes.length));
+                + ((FileTime) a.get("ctime")).to(TimeUnit.NANOSECONDS) + "-" + Integer.toHexString((int) crc.getValue());
     }
 
     private static Optional<KernelSymbols> load(Path entry, String origin) {

@@ -103,7 +103,7 @@ public sealed interface KernelSource permits Vmlinux, Vmlinuz, SymversMap, Index
         return Files.readAllBytes(path);
     }
 
-    private static void requireFile(Path path) {
+    static void requireFile(Path path) {
         if (!Files.isRegularFile(path)) {
             throw new InputFormatException(path.toString(), Files.exists(path) ? "not a regular file" : "no such file");
         }

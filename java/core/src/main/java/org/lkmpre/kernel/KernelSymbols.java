@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * The export table of one kernel build: every symbol vmlinux exports to modules, in table order
@@ -14,28 +15,52 @@ import java.util.Optional;
  */
 public final class KernelSymbols {
     private final String origin;
-    private final List<ExportedSymbol> exports;
-    private final Map<String, ExportedSymbol> byName;
+    private final Exports exports;
     private final Map<String, String> moduleExports;
     private final KernelIdentity identity;
     private final Optional<KernelConfig> config;
     private final int wordSize;
     private final int machine;
-    private final boolean hasCrcs;
     private final Map<String, Long> exportSections;
     private final Optional<byte[]> index;
 
-    private KernelSymbols(String origin, List<ExportedSymbol> exports, Map<String, String> moduleExports,
+    /**
+     * The exports and what is derived from them, made when first asked for: a table read from an
+     * index that only the C core uses never needs them (making them took about 17 ms of a run).
+     * Shared by the copies {@code with...} makes.
+     */
+    private static final class Exports {
+        private Supplier<List<ExportedSymbol>> source;
+        private List<ExportedSymbol> list;
+        private Map<String, ExportedSymbol> byName;
+        private boolean hasCrcs;
+
+        Exports(Supplier<List<ExportedSymbol>> source) {
+            this.source = source;
+        }
+
+        /** @return this, with the exports made */
+        synchronized Exports made() {
+            if (list == null) {
+                list = List.copyOf(source.get());
+                source = null;
+                Map<String, ExportedSymbol> map = new HashMap<>(list.size() * 2);
+                for (ExportedSymbol e : list) {
+                    // The kernel searches __ksymtab before __ksymtab_gpl: the first entry wins.
+                    map.putIfAbsent(e.name(), e);
+                }
+                byName = Collections.unmodifiableMap(map);
+                hasCrcs = list.stream().anyMatch(e -> e.crc().isPresent());
+            }
+            return this;
+        }
+    }
+
+    private KernelSymbols(String origin, Exports exports, Map<String, String> moduleExports,
                           KernelIdentity identity, Optional<KernelConfig> config, int wordSize, int machine,
                           Map<String, Long> exportSections, Optional<byte[]> index) {
         this.origin = Objects.requireNonNull(origin);
-        this.exports = List.copyOf(exports);
-        Map<String, ExportedSymbol> map = new HashMap<>(exports.size() * 2);
-        for (ExportedSymbol e : this.exports) {
-            // The kernel searches __ksymtab before __ksymtab_gpl: the first entry wins.
-            map.putIfAbsent(e.name(), e);
-        }
-        this.byName = Collections.unmodifiableMap(map);
+        this.exports = exports;
         this.moduleExports = Map.copyOf(moduleExports);
         this.identity = Objects.requireNonNull(identity);
         this.config = Objects.requireNonNull(config);
@@ -44,7 +69,6 @@ public final class KernelSymbols {
         }
         this.wordSize = wordSize;
         this.machine = machine;
-        this.hasCrcs = this.exports.stream().anyMatch(e -> e.crc().isPresent());
         this.exportSections = Collections.unmodifiableMap(new java.util.LinkedHashMap<>(exportSections));
         this.index = index;
     }
@@ -54,13 +78,11 @@ public final class KernelSymbols {
                           Optional<byte[]> index) {
         this.origin = t.origin;
         this.exports = t.exports;
-        this.byName = t.byName;
         this.moduleExports = t.moduleExports;
         this.identity = t.identity;
         this.config = Objects.requireNonNull(config);
         this.wordSize = t.wordSize;
         this.machine = t.machine;
-        this.hasCrcs = t.hasCrcs;
         this.exportSections = Collections.unmodifiableMap(new java.util.LinkedHashMap<>(exportSections));
         this.index = index;
     }
@@ -80,7 +102,28 @@ public final class KernelSymbols {
      */
     public static KernelSymbols of(String origin, List<ExportedSymbol> exports, Map<String, String> moduleExports,
                                    KernelIdentity identity, Optional<KernelConfig> config, int wordSize, int machine) {
-        return new KernelSymbols(origin, exports, moduleExports, identity, config, wordSize, machine, Map.of(), Optional.empty());
+        List<ExportedSymbol> copy = List.copyOf(exports);
+        return new KernelSymbols(origin, new Exports(() -> copy).made(), moduleExports, identity, config, wordSize, machine,
+                Map.of(), Optional.empty());
+    }
+
+    /**
+     * Creates the export table an export index holds (docs/index-format.md), carrying that index
+     * for the C core. The exports are made by {@code exports} when first asked for, once.
+     *
+     * @param origin   what the index was read from, for messages
+     * @param index    the index, checked by its reader
+     * @param exports  makes the exports from the index, in its entry order; must not fail
+     * @param identity what identifies the build
+     * @param config   the configuration the index records, if any
+     * @param wordSize 4 for a 32-bit kernel, 8 for a 64-bit kernel
+     * @param machine  the ELF {@code e_machine} of the kernel, 0 if unknown
+     * @return the table
+     */
+    public static KernelSymbols ofIndex(String origin, byte[] index, Supplier<List<ExportedSymbol>> exports,
+                                        KernelIdentity identity, Optional<KernelConfig> config, int wordSize, int machine) {
+        return new KernelSymbols(origin, new Exports(Objects.requireNonNull(exports)), Map.of(), identity, config, wordSize,
+                machine, Map.of(), Optional.of(index.clone()));
     }
 
     /** @return the same table with {@code config} as its configuration */
@@ -127,12 +170,12 @@ public final class KernelSymbols {
 
     /** @return every export, in table order */
     public List<ExportedSymbol> exports() {
-        return exports;
+        return exports.made().list;
     }
 
     /** @return the export called {@code name}, as the kernel's loader would find it */
     public Optional<ExportedSymbol> find(String name) {
-        return Optional.ofNullable(byName.get(name));
+        return Optional.ofNullable(exports.made().byName.get(name));
     }
 
     /** @return the module that exports {@code name}, when the source lists module exports */
@@ -162,6 +205,6 @@ public final class KernelSymbols {
 
     /** @return true if the kernel carries modversions CRCs for its exports */
     public boolean hasCrcs() {
-        return hasCrcs;
+        return exports.made().hasCrcs;
     }
 }

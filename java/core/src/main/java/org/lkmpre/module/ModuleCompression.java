@@ -6,7 +6,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.util.Arrays;
 import java.util.zip.Deflater;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
@@ -233,6 +232,6 @@ public record ModuleCompression(Format format, int level, int xzCheck, int xzDic
 
     /** @return true if {@code file} names a module, compressed or not */
     public static boolean isModuleName(String file) {
-        return Arrays.stream(new String[] {".ko", ".ko.xz", ".ko.zst", ".ko.gz"}).anyMatch(file::endsWith);
+        return file.endsWith(".ko") || file.endsWith(".ko.xz") || file.endsWith(".ko.zst") || file.endsWith(".ko.gz");
     }
 }

@@ -154,11 +154,13 @@ public final class ModuleTree {
                     }
                 }); // a directory that cannot be read, or a path longer than PATH_MAX, throws
                 found.sort(Comparator.comparing(Found::path));
+                // Each path found is ROOT/REL: REL is what follows ROOT's own text and its slash.
+                int relAt = root.toString().length() + (root.getParent() == null ? 0 : 1);
                 for (Found f : found) {
                     if (!first.test(f.key())) {
                         continue;
                     }
-                    String rel = root.relativize(f.path()).toString();
+                    String rel = f.path().toString().substring(relAt);
                     targets.add(new Target(f.path(), rel, outDir.map(o -> o.resolve(rel)).orElse(f.path())));
                 }
             } else if (Files.isRegularFile(p)) {

@@ -1,5 +1,6 @@
 package org.lkmpre.index;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -8,11 +9,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.lkmpre.InputFormatException;
 import org.lkmpre.kernel.ExportedSymbol;
+import org.lkmpre.kernel.KernelConfig;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.kernel.Vmlinux;
 import org.lkmpre.testing.Fixtures;
@@ -75,6 +80,30 @@ class SymbolIndexTest {
         KernelSymbols back = index.kernel();
         assertEquals(kernel.identity(), back.identity());
         assertEquals(new java.util.HashSet<>(kernel.exports()), new java.util.HashSet<>(back.exports()));
+    }
+
+    /**
+     * A table read from an index makes its exports when first asked for (a run that hands the
+     * index to the C core never asks), once, and shares them with its copies.
+     */
+    @Test
+    void anIndexsExportsAreMadeOnceWhenFirstAskedFor() {
+        AtomicInteger made = new AtomicInteger();
+        List<ExportedSymbol> exports = kernel.exports();
+        KernelSymbols read = KernelSymbols.ofIndex("t.lkmidx", bytes, () -> {
+            made.incrementAndGet();
+            return exports;
+        }, kernel.identity(), Optional.empty(), kernel.wordSize(), kernel.machine());
+        KernelSymbols copy = read.withConfig(new KernelConfig("t.config", Map.of()));
+        assertArrayEquals(bytes, copy.index().orElseThrow());
+        assertEquals(kernel.identity(), copy.identity());
+        assertEquals(0, made.get(), "made before asked for");
+        ExportedSymbol last = exports.get(exports.size() - 1);
+        assertEquals(last, copy.find(last.name()).orElseThrow());
+        assertEquals(exports, read.exports());
+        assertEquals(kernel.hasCrcs(), read.hasCrcs());
+        assertEquals(1, made.get(), "made more than once");
+        assertEquals(new java.util.HashSet<>(exports), new java.util.HashSet<>(index.kernel().exports()));
     }
 
     /** The C core answers every lookup the same way (its host driver prints the entry per strategy). */
