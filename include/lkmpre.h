@@ -47,7 +47,8 @@ typedef enum lkmpre_status {
     LKMPRE_ERR_ARG = -1,     /* a caller error: NULL pointer, misaligned handle memory */
     LKMPRE_ERR_FORMAT = -2,  /* the input is malformed */
     LKMPRE_ERR_SPACE = -3,   /* a caller buffer is too small; the *_needed out-parameter says how big */
-    LKMPRE_ERR_UNSUPPORTED = -4 /* well-formed but not something lkmpre handles */
+    LKMPRE_ERR_UNSUPPORTED = -4, /* well-formed but not something lkmpre handles */
+    LKMPRE_ERR_SYSTEM = -5       /* a system call failed (lkmpre_files.h only): its errno is returned beside */
 } lkmpre_status;
 
 /* One-line message describing the last failure. */

@@ -59,5 +59,36 @@ LKMPRE_MUST_CHECK lkmpre_status lkmpre_files_preresolve(const lkmpre_index *inde
 /* Frees the details of results[0 .. n). */
 void lkmpre_files_release(lkmpre_file_result *results, size_t n);
 
+/* A regular file lkmpre_files_walk found. */
+typedef struct lkmpre_walk_file {
+    uint64_t size; /* st_size */
+    uint64_t dev;  /* st_dev and st_ino: what tells two names of one file apart */
+    uint64_t ino;
+    uint32_t name; /* offset in the walk's block of the file's path below the root, NUL-terminated */
+    uint32_t kind; /* LKMPRE_WALK_MODULE or LKMPRE_WALK_TEMPORARY */
+} lkmpre_walk_file;
+
+#define LKMPRE_WALK_MODULE 1u    /* named *.ko, *.ko.xz, *.ko.zst or *.ko.gz */
+#define LKMPRE_WALK_TEMPORARY 2u /* named .*.tmp: perhaps the temporary file of a killed run (the caller decides) */
+
+/* What lkmpre_files_walk writes into the caller's buffer: this header, the files, then their names. */
+typedef struct lkmpre_walk {
+    uint64_t count; /* files[0 .. count), sorted by name as strcmp orders them */
+    uint64_t size;  /* bytes of the whole block */
+    lkmpre_walk_file files[];
+} lkmpre_walk;
+
+/*
+ * Walks the directory root and writes into out (cap bytes, 8-byte aligned) the regular files under
+ * it that are modules or may be temporary files: the walk ModuleTree (Java) and lkmpre-tree make
+ * of a tree. No symbolic link is followed (root itself is opened as named); the file type comes
+ * from readdir where it says, and each file found is stat'ed once. Returns LKMPRE_OK;
+ * LKMPRE_ERR_SPACE with *needed the block's size when cap is smaller (call again with a buffer that
+ * large: the tree is walked again); LKMPRE_ERR_ARG; or LKMPRE_ERR_SYSTEM with *error the errno of
+ * the step that failed (a directory that cannot be opened or read, a file that cannot be stat'ed, a
+ * path of PATH_MAX bytes or more, no memory).
+ */
+LKMPRE_MUST_CHECK lkmpre_status lkmpre_files_walk(const char *root, void *out, size_t cap, size_t *needed, int *error);
+
 LKMPRE_END_DECLS
 #endif

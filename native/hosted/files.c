@@ -21,8 +21,10 @@
  * descriptor), and waits up to LKMPRE_FILES_LOCK_WAIT_MS for a module another run holds.
  */
 #define _GNU_SOURCE /* F_OFD_SETLK */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -411,4 +413,154 @@ void lkmpre_files_release(lkmpre_file_result *results, size_t n) {
         results[i].detail = NULL;
         results[i].detail_len = 0;
     }
+}
+
+/* lkmpre_files_walk: the files gathered, and the path of the directory being read. */
+typedef struct walker {
+    lkmpre_walk_file *files;
+    size_t n, cap;
+    char *names; /* each found file's path below the root, NUL-terminated, at files[i].name */
+    size_t names_len, names_cap;
+    char path[PATH_MAX]; /* the root, then the directories below it: path[root_len + 1 ..] is a name's prefix */
+    size_t root_len;
+} walker;
+
+static int ends_with(const char *s, size_t n, const char *suffix) {
+    size_t k = strlen(suffix);
+    return n >= k && !memcmp(s + n - k, suffix, k);
+}
+
+/* LKMPRE_WALK_MODULE, LKMPRE_WALK_TEMPORARY, or 0 for a file name the walk does not report. */
+static uint32_t walk_kind(const char *name, size_t n) {
+    if (ends_with(name, n, ".ko") || ends_with(name, n, ".ko.xz") || ends_with(name, n, ".ko.zst") ||
+        ends_with(name, n, ".ko.gz"))
+        return LKMPRE_WALK_MODULE;
+    return name[0] == '.' && ends_with(name, n, ".tmp") ? LKMPRE_WALK_TEMPORARY : 0;
+}
+
+/* Adds the file whose path is w->path[0 .. len) and whose stat is st; 0 or ENOMEM. */
+static int walk_add(walker *w, size_t len, const struct stat *st, uint32_t kind) {
+    size_t rel = len - w->root_len - 1;
+    lkmpre_walk_file *files = grow(w->files, &w->cap, w->n + 1, sizeof *files);
+    char *names = files ? grow(w->names, &w->names_cap, w->names_len + rel + 1, 1) : NULL;
+    if (files)
+        w->files = files;
+    if (!names)
+        return ENOMEM;
+    w->names = names;
+    memcpy(names + w->names_len, w->path + w->root_len + 1, rel);
+    names[w->names_len + rel] = 0;
+    w->files[w->n++] = (lkmpre_walk_file){.size = (uint64_t)st->st_size, .dev = (uint64_t)st->st_dev,
+                                          .ino = (uint64_t)st->st_ino, .name = (uint32_t)w->names_len, .kind = kind};
+    w->names_len += rel + 1;
+    return 0;
+}
+
+/* Walks the directory open at fd (closed here), whose path is w->path[0 .. len); 0 or an errno. */
+static int walk_dir(walker *w, int fd, size_t len) {
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        int e = errno;
+        close(fd);
+        return e;
+    }
+    int err = 0;
+    struct dirent *e;
+    for (errno = 0; !err && (e = readdir(d)); errno = 0) {
+        const char *name = e->d_name;
+        size_t n = strlen(name);
+        if (name[0] == '.' && (n == 1 || (n == 2 && name[1] == '.')))
+            continue;
+        uint32_t kind = walk_kind(name, n);
+        unsigned char type = e->d_type;
+        if (type != DT_DIR && type != DT_UNKNOWN && !(type == DT_REG && kind))
+            continue; /* a link, a device, or a file the walk does not report */
+        if (len + 1 + n >= sizeof w->path) {
+            err = ENAMETOOLONG;
+            break;
+        }
+        struct stat st;
+        if (type != DT_DIR) {
+            if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW)) {
+                err = errno;
+                break;
+            }
+            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISREG(st.st_mode) ? DT_REG : DT_UNKNOWN;
+        }
+        w->path[len] = '/';
+        memcpy(w->path + len + 1, name, n + 1);
+        if (type == DT_DIR) {
+            int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            err = sub < 0 ? errno : walk_dir(w, sub, len + 1 + n);
+        } else if (type == DT_REG && kind) {
+            err = walk_add(w, len + 1 + n, &st, kind);
+        }
+    }
+    if (!err && errno)
+        err = errno; /* readdir failed */
+    closedir(d);
+    return err;
+}
+
+/* Orders the walk's files by name; each holds the name's address while it is sorted. */
+typedef struct named {
+    const char *name;
+    lkmpre_walk_file file;
+} named;
+
+static int by_name(const void *a, const void *b) {
+    return strcmp(((const named *)a)->name, ((const named *)b)->name);
+}
+
+lkmpre_status lkmpre_files_walk(const char *root, void *out, size_t cap, size_t *needed, int *error) {
+    if (!root || (!out && cap) || ((uintptr_t)out & 7) || !needed || !error)
+        return LKMPRE_ERR_ARG;
+    *needed = 0;
+    *error = 0;
+    walker *w = calloc(1, sizeof *w);
+    if (!w) {
+        *error = ENOMEM;
+        return LKMPRE_ERR_SYSTEM;
+    }
+    w->root_len = strlen(root);
+    while (w->root_len > 1 && root[w->root_len - 1] == '/')
+        w->root_len--; /* "dir/" names the same directory as "dir" */
+    int err = w->root_len + 1 >= sizeof w->path ? ENAMETOOLONG : 0;
+    if (!err) {
+        memcpy(w->path, root, w->root_len);
+        if (w->root_len == 1 && root[0] == '/')
+            w->root_len = 0; /* below "/", a path is "/name": the separator is the root's */
+        w->path[w->root_len] = 0;
+        int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        err = fd < 0 ? errno : walk_dir(w, fd, w->root_len);
+    }
+    size_t size = sizeof(lkmpre_walk) + w->n * sizeof(lkmpre_walk_file) + w->names_len;
+    if (!err && size > UINT32_MAX)
+        err = EOVERFLOW; /* a name's offset would not fit its field */
+    named *sorted = err || size > cap ? NULL : calloc(w->n ? w->n : 1, sizeof *sorted);
+    if (!err && size <= cap && !sorted)
+        err = ENOMEM;
+    if (!err && sorted) {
+        for (size_t i = 0; i < w->n; i++)
+            sorted[i] = (named){w->names + w->files[i].name, w->files[i]};
+        qsort(sorted, w->n, sizeof *sorted, by_name);
+        lkmpre_walk *walk = out;
+        walk->count = w->n;
+        walk->size = size;
+        size_t at = sizeof(lkmpre_walk) + w->n * sizeof(lkmpre_walk_file);
+        for (size_t i = 0; i < w->n; i++) {
+            size_t n = strlen(sorted[i].name) + 1;
+            walk->files[i] = sorted[i].file;
+            walk->files[i].name = (uint32_t)at;
+            memcpy((char *)out + at, sorted[i].name, n);
+            at += n;
+        }
+    }
+    free(sorted);
+    free(w->files);
+    free(w->names);
+    free(w);
+    *error = err;
+    *needed = size;
+    return err ? LKMPRE_ERR_SYSTEM : size > cap ? LKMPRE_ERR_SPACE : LKMPRE_OK;
 }

@@ -12,7 +12,6 @@
  */
 #define _GNU_SOURCE /* _SC_NPROCESSORS_ONLN */
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,30 +166,6 @@ static void word(const lkmpre_index *index, job *j, const char *name, const lkmp
     }
 }
 
-/* nftw has no user pointer: the walk collects into this, then hands it to the run. */
-static job *walk_jobs;
-static size_t walk_n, walk_cap;
-
-static int visit(const char *path, const struct stat *st, int type, struct FTW *ftw) {
-    (void)st, (void)ftw;
-    size_t n = strlen(path);
-    int ko = (n > 3 && !strcmp(path + n - 3, ".ko")) || (n > 6 && !strcmp(path + n - 6, ".ko.xz")) ||
-             (n > 7 && !strcmp(path + n - 7, ".ko.zst")) || (n > 6 && !strcmp(path + n - 6, ".ko.gz"));
-    if (type != FTW_F || !ko)
-        return 0;
-    if (walk_n == walk_cap) {
-        walk_cap = walk_cap ? 2 * walk_cap : 256;
-        walk_jobs = must(realloc(walk_jobs, walk_cap * sizeof *walk_jobs));
-    }
-    memset(&walk_jobs[walk_n], 0, sizeof *walk_jobs);
-    walk_jobs[walk_n].path = strdup(path);
-    return walk_jobs[walk_n++].path ? 0 : -1;
-}
-
-static int by_path(const void *a, const void *b) {
-    return strcmp(((const job *)a)->path, ((const job *)b)->path);
-}
-
 int main(int argc, char **argv) {
     const lkmpre_index *index = NULL;
     uint32_t flags = 0;
@@ -257,12 +232,32 @@ int main(int argc, char **argv) {
     }
     /* The directory itself may be a symbolic link (as for the Java CLI); links under it are not followed. */
     char *root = realpath(args[1], NULL);
-    if (!root || nftw(root, visit, 32, FTW_PHYS)) {
-        fprintf(stderr, "lkmpre-tree: %s: cannot walk: %s\n", args[1], strerror(errno));
+    lkmpre_walk *walk = NULL;
+    size_t cap = 0, needed = 1 << 20;
+    int error = errno;
+    lkmpre_status walked = LKMPRE_ERR_SPACE;
+    while (root && walked == LKMPRE_ERR_SPACE) {
+        free(walk);
+        walk = must(malloc(cap = needed));
+        walked = lkmpre_files_walk(root, walk, cap, &needed, &error);
+    }
+    if (!root || walked) {
+        fprintf(stderr, "lkmpre-tree: %s: cannot walk: %s\n", args[1], strerror(error));
         return 2;
     }
-    qsort(walk_jobs, walk_n, sizeof *walk_jobs, by_path);
     size_t root_len = strlen(root) + (strcmp(root, "/") != 0); /* and the separator after it */
+    size_t walk_n = 0;
+    job *walk_jobs = must(calloc(walk->count + 1, sizeof *walk_jobs));
+    for (uint64_t i = 0; i < walk->count; i++) {
+        if (walk->files[i].kind != LKMPRE_WALK_MODULE)
+            continue;
+        const char *name = (const char *)walk + walk->files[i].name;
+        size_t len = root_len + strlen(name) + 1;
+        char *path = must(malloc(len));
+        snprintf(path, len, "%s%s%s", root, root_len > strlen(root) ? "/" : "", name);
+        walk_jobs[walk_n++].path = path;
+    }
+    free(walk);
     free(root);
     /* Compressed modules are the Java CLI's; the others go to the library in one call. */
     const char **paths = must(calloc(walk_n + 1, sizeof *paths));

@@ -1,6 +1,8 @@
 package org.lkmpre.preresolve;
 
 import java.util.Map;
+import java.util.Optional;
+import org.lkmpre.internal.NativeWalk;
 import org.lkmpre.internal.Providers;
 
 /**
@@ -31,6 +33,11 @@ public final class Backends {
      */
     public static Backend open(String name, Preresolver reference) {
         return providers().select(name).map(p -> p.open(reference)).orElse(reference);
+    }
+
+    /** @return the walk in the C library of the automatic choice, where it has one ({@link ModuleTree#collect}) */
+    static Optional<NativeWalk> nativeWalk() {
+        return providers().select("auto").filter(NativeWalk.class::isInstance).map(NativeWalk.class::cast);
     }
 
     /**

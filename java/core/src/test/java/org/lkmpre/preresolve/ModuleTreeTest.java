@@ -24,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.lkmpre.internal.NativeFiles;
+import org.lkmpre.internal.NativeWalk;
 import org.lkmpre.kernel.KernelSymbols;
 import org.lkmpre.kernel.Vmlinux;
 import org.lkmpre.testing.Fixtures;
@@ -204,5 +205,47 @@ class ModuleTreeTest {
                 + " compressed one: asked " + asked.size() + " of " + plainModules.size());
         assertTrue(calls.size() >= 3 && calls.stream().allMatch(c -> c.size() <= 256), "batches: " + calls.size());
         assertEquals(List.of(!dry), recording.writes.stream().distinct().toList());
+    }
+
+    /**
+     * A walk in the C library (here, one that answers what Java's walk finds) makes the tree Java's
+     * walk makes: each file once, whether named in two directories, through a hard link or on its
+     * own (its key then read through Java), and a killed run's temporary file among the leftovers;
+     * a walk the library leaves to Java gives Java's tree.
+     */
+    @org.junit.jupiter.api.Test
+    void aTreeWalkedInTheCLibraryIsTheTreeWalkedInJava() throws Exception {
+        Path root = Files.createDirectories(tmp.resolve("walked"));
+        for (String f : List.of("a.ko", "a-b/y.ko", "a/x.ko.xz", "a/sub/z.ko", "notes.txt")) {
+            Files.createDirectories(root.resolve(f).getParent());
+            Files.write(root.resolve(f), new byte[f.length()]);
+        }
+        Files.createLink(root.resolve("a-b/hard.ko"), root.resolve("a.ko"));
+        Path leftover = Files.write(root.resolve("a/.x.ko.lkmpre-2147483647-1.tmp"), new byte[1]);
+        NativeWalk byJava = top -> {
+            List<NativeWalk.Found> found = new ArrayList<>();
+            try (var all = Files.walk(top)) {
+                for (Path f : all.filter(Files::isRegularFile).sorted().toList()) {
+                    Map<String, Object> a = Files.readAttributes(f, "unix:dev,ino,size");
+                    String name = top.relativize(f).toString();
+                    if (!name.endsWith(".txt")) {
+                        found.add(new NativeWalk.Found(name, (Long) a.get("size"), (Long) a.get("dev"), (Long) a.get("ino"),
+                                !name.endsWith(".tmp")));
+                    }
+                }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+            return Optional.of(found);
+        };
+        List<Path> named = List.of(root, root.resolve("a"), root.resolve("a/sub/z.ko"));
+        ModuleTree inJava = ModuleTree.collect(named, Optional.empty(), Optional.empty()).orElseThrow();
+        ModuleTree inC = ModuleTree.collect(named, Optional.empty(), Optional.of(byJava)).orElseThrow();
+        assertEquals(List.of("a-b/hard.ko", "a-b/y.ko", "a/sub/z.ko", "a/x.ko.xz"),
+                inJava.targets().stream().map(ModuleTree.Target::name).toList());
+        assertEquals(inJava.targets(), inC.targets());
+        assertEquals(List.of(leftover, leftover), inC.leftovers()); // found under both directories named
+        assertEquals(inJava.leftovers(), inC.leftovers());
+        assertEquals(Optional.empty(), ModuleTree.collect(named, Optional.empty(), Optional.of(top -> Optional.empty())));
     }
 }

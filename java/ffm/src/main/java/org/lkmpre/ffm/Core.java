@@ -51,6 +51,15 @@ final class Core {
         }
     }
 
+    /** The directory walk (lkmpre_files.h), linked when first used; absent from a library built before it. */
+    static final class Walk {
+        static final Optional<MethodHandle> WALK = optional("lkmpre_files_walk",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS, ADDRESS));
+
+        private Walk() {
+        }
+    }
+
     /** The loader simulator's functions, linked when it first needs them (linking costs start-up time). */
     static final class Simulator {
         static final MethodHandle SCOPE_SIZE = downcall("lkmpre_scope_size", FunctionDescriptor.of(JAVA_LONG, ADDRESS, JAVA_INT));
