@@ -1,6 +1,7 @@
 package org.lkmpre;
 
 import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -21,12 +22,28 @@ public final class AtomicFile {
     public static void write(Path target, byte[] data) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".lkmpre-tmp");
+        Path tmp = temporaryFile(dir, "." + target.getFileName() + ".");
         try {
             Files.write(tmp, data);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /**
+     * Creates a new empty file {@code dir/PREFIX PID-N.lkmpre-tmp}, N the first free number from
+     * the clock's nanoseconds on. Files.createTempFile would draw a random name, and starting its
+     * SecureRandom costs about 35 ms, a tenth of a run that writes one file.
+     */
+    private static Path temporaryFile(Path dir, String prefix) throws IOException {
+        String pid = prefix + ProcessHandle.current().pid() + "-";
+        for (long n = System.nanoTime(); ; n++) {
+            try {
+                return Files.createFile(dir.resolve(pid + Long.toHexString(n) + ".lkmpre-tmp"));
+            } catch (FileAlreadyExistsException e) {
+                // Another thread's file: the next number.
+            }
         }
     }
 }

@@ -5,11 +5,11 @@ import java.io.InputStream;
 import java.nio.charset.Charset;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.zip.CRC32C;
+import org.lkmpre.AtomicFile;
 import org.lkmpre.UserCache;
 import org.lkmpre.preresolve.PreresolveOptions;
 
@@ -134,13 +134,7 @@ public final class NativeLibrary {
         if (Files.isRegularFile(file) && Arrays.equals(Files.readAllBytes(file), library)) {
             return file;
         }
-        Path tmp = Files.createTempFile(dir, "." + FILE + ".", ".tmp");
-        try {
-            Files.write(tmp, library);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicFile.write(file, library);
         return file;
     }
 

@@ -135,7 +135,8 @@ final class RawImage {
             }
         };
         KernelSymbols exports = image.exports();
-        return Vmlinux.embeddedConfig(Vmlinuz.origin(file), raw).map(exports::withConfig).orElse(exports);
+        return Vmlinux.embeddedConfig(Vmlinuz.origin(file), raw, 0, raw.length).map(exports::withConfig)
+                .orElse(exports);
     }
 
     /** The strings block: identifiers, each NUL-terminated, in {@code [start, end)}. */

@@ -193,11 +193,16 @@ class KernelSourceTest {
         }
     }
 
-    /** An embedded configuration (IKCONFIG) that inflates past 16 MiB is refused as it streams. */
+    /**
+     * An embedded configuration (IKCONFIG) that inflates past 16 MiB is refused as it streams. It
+     * is looked for in .rodata, where kernel/configs.c puts it: the same bytes after the last
+     * section are no configuration of the kernel's, until .rodata's header says they are its own.
+     */
     @Test
     void capsEmbeddedConfig() throws Exception {
+        byte[] vmlinux = Files.readAllBytes(Fixtures.vmlinux());
         java.io.ByteArrayOutputStream image = new java.io.ByteArrayOutputStream();
-        image.writeBytes(Files.readAllBytes(Fixtures.vmlinux()));
+        image.writeBytes(vmlinux);
         image.writeBytes("IKCFG_ST".getBytes(StandardCharsets.ISO_8859_1));
         try (var gz = new java.util.zip.GZIPOutputStream(image)) {
             byte[] lines = "# padding\n".repeat(1 << 16).getBytes(StandardCharsets.ISO_8859_1);
@@ -207,7 +212,14 @@ class KernelSourceTest {
             gz.finish();
             image.writeBytes("IKCFG_ED".getBytes(StandardCharsets.ISO_8859_1));
         }
-        InputFormatException e = assertThrows(InputFormatException.class, () -> Vmlinux.parse("vmlinux", image.toByteArray()));
+        byte[] bytes = image.toByteArray();
+        assertEquals(Vmlinux.parse("vmlinux", vmlinux).config(), Vmlinux.parse("vmlinux", bytes).config());
+        // The fixture is ELF64, little-endian: .rodata's sh_offset and sh_size now span the bomb.
+        int rodata = ElfFile.parse("vmlinux", vmlinux).section(".rodata").orElseThrow().index();
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        int header = (int) b.getLong(0x28) + rodata * (b.getShort(0x3a) & 0xffff);
+        b.putLong(header + 0x18, vmlinux.length).putLong(header + 0x20, bytes.length - vmlinux.length);
+        InputFormatException e = assertThrows(InputFormatException.class, () -> Vmlinux.parse("vmlinux", bytes));
         assertEquals("decompressed data exceeds the limit of 16777216 bytes", e.reason());
     }
 
