@@ -14,10 +14,8 @@ import java.util.Optional;
  * file types, one stat a file found, no symbolic link followed), in a fifth of its time.
  */
 public interface NativeWalk {
-    /** {@code LKMPRE_WALK_MODULE}. */
+    /** {@code LKMPRE_WALK_MODULE}: a module's name (else {@code LKMPRE_WALK_TEMPORARY}, a temporary file's). */
     int MODULE = 1;
-    /** {@code LKMPRE_WALK_TEMPORARY}. */
-    int TEMPORARY = 2;
     /** {@code sizeof(lkmpre_walk)}: the header before the files. */
     int HEADER_SIZE = 16;
     /** {@code sizeof(lkmpre_walk_file)}. */

@@ -27,32 +27,37 @@ public final class KernelSymbols {
     /**
      * The exports and what is derived from them, made when first asked for: a table read from an
      * index that only the C core uses never needs them (making them took about 17 ms of a run).
-     * Shared by the copies {@code with...} makes.
+     * Shared by the copies {@code with...} makes; made once, then read without a lock.
      */
     private static final class Exports {
-        private Supplier<List<ExportedSymbol>> source;
-        private List<ExportedSymbol> list;
-        private Map<String, ExportedSymbol> byName;
-        private boolean hasCrcs;
+        /** The exports, by name (the first entry of a name: the kernel searches __ksymtab first), and whether any has a CRC. */
+        private record Made(List<ExportedSymbol> list, Map<String, ExportedSymbol> byName, boolean hasCrcs) {
+        }
+
+        private final Supplier<List<ExportedSymbol>> source;
+        private volatile Made made;
 
         Exports(Supplier<List<ExportedSymbol>> source) {
             this.source = source;
         }
 
-        /** @return this, with the exports made */
-        synchronized Exports made() {
-            if (list == null) {
-                list = List.copyOf(source.get());
-                source = null;
-                Map<String, ExportedSymbol> map = new HashMap<>(list.size() * 2);
-                for (ExportedSymbol e : list) {
-                    // The kernel searches __ksymtab before __ksymtab_gpl: the first entry wins.
-                    map.putIfAbsent(e.name(), e);
+        Made made() {
+            Made m = made;
+            if (m == null) {
+                synchronized (this) {
+                    m = made;
+                    if (m == null) {
+                        List<ExportedSymbol> list = List.copyOf(source.get());
+                        Map<String, ExportedSymbol> byName = new HashMap<>(list.size() * 2);
+                        for (ExportedSymbol e : list) {
+                            byName.putIfAbsent(e.name(), e);
+                        }
+                        m = new Made(list, Collections.unmodifiableMap(byName), list.stream().anyMatch(e -> e.crc().isPresent()));
+                        made = m;
+                    }
                 }
-                byName = Collections.unmodifiableMap(map);
-                hasCrcs = list.stream().anyMatch(e -> e.crc().isPresent());
             }
-            return this;
+            return m;
         }
     }
 
@@ -103,7 +108,9 @@ public final class KernelSymbols {
     public static KernelSymbols of(String origin, List<ExportedSymbol> exports, Map<String, String> moduleExports,
                                    KernelIdentity identity, Optional<KernelConfig> config, int wordSize, int machine) {
         List<ExportedSymbol> copy = List.copyOf(exports);
-        return new KernelSymbols(origin, new Exports(() -> copy).made(), moduleExports, identity, config, wordSize, machine,
+        Exports table = new Exports(() -> copy);
+        table.made(); // made now: a table of a source other than an index is read whole anyway
+        return new KernelSymbols(origin, table, moduleExports, identity, config, wordSize, machine,
                 Map.of(), Optional.empty());
     }
 
@@ -170,12 +177,12 @@ public final class KernelSymbols {
 
     /** @return every export, in table order */
     public List<ExportedSymbol> exports() {
-        return exports.made().list;
+        return exports.made().list();
     }
 
     /** @return the export called {@code name}, as the kernel's loader would find it */
     public Optional<ExportedSymbol> find(String name) {
-        return Optional.ofNullable(exports.made().byName.get(name));
+        return Optional.ofNullable(exports.made().byName().get(name));
     }
 
     /** @return the module that exports {@code name}, when the source lists module exports */
@@ -205,6 +212,6 @@ public final class KernelSymbols {
 
     /** @return true if the kernel carries modversions CRCs for its exports */
     public boolean hasCrcs() {
-        return exports.made().hasCrcs;
+        return exports.made().hasCrcs();
     }
 }
