@@ -61,8 +61,8 @@ void lkmpre_files_release(lkmpre_file_result *results, size_t n);
 
 /* A regular file lkmpre_files_walk found. */
 typedef struct lkmpre_walk_file {
-    uint64_t size; /* st_size */
-    uint64_t dev;  /* st_dev and st_ino: what tells two names of one file apart */
+    uint64_t size; /* st_size (0 for a temporary file: only its name is reported) */
+    uint64_t dev;  /* st_dev and st_ino: what tells two names of one file apart (0 for a temporary file) */
     uint64_t ino;
     uint32_t name; /* offset in the walk's block of the file's path below the root, NUL-terminated */
     uint32_t kind; /* LKMPRE_WALK_MODULE or LKMPRE_WALK_TEMPORARY */
@@ -82,11 +82,12 @@ typedef struct lkmpre_walk {
  * Walks the directory root and writes into out (cap bytes, 8-byte aligned) the regular files under
  * it that are modules or may be temporary files: the walk ModuleTree (Java) and lkmpre-tree make
  * of a tree. No symbolic link is followed (root itself is opened as named); the file type comes
- * from readdir where it says, and each file found is stat'ed once. Returns LKMPRE_OK;
+ * from readdir where it says (else from a stat), and each module found is stat'ed once; an entry
+ * that is gone by then is skipped. It recurses, one open directory a level. Returns LKMPRE_OK;
  * LKMPRE_ERR_SPACE with *needed the block's size when cap is smaller (call again with a buffer that
- * large: the tree is walked again); LKMPRE_ERR_ARG; or LKMPRE_ERR_SYSTEM with *error the errno of
- * the step that failed (a directory that cannot be opened or read, a file that cannot be stat'ed, a
- * path of PATH_MAX bytes or more, no memory).
+ * large: the tree is walked again, and may have grown); LKMPRE_ERR_ARG; or LKMPRE_ERR_SYSTEM with
+ * *error the errno of the step that failed (a directory that cannot be opened or read, a file that
+ * cannot be stat'ed, the limit of open files, a path of PATH_MAX bytes or more, no memory).
  */
 LKMPRE_MUST_CHECK lkmpre_status lkmpre_files_walk(const char *root, void *out, size_t cap, size_t *needed, int *error);
 

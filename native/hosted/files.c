@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -450,8 +451,11 @@ static int walk_add(walker *w, size_t len, const struct stat *st, uint32_t kind)
     w->names = names;
     memcpy(names + w->names_len, w->path + w->root_len + 1, rel);
     names[w->names_len + rel] = 0;
-    w->files[w->n++] = (lkmpre_walk_file){.size = (uint64_t)st->st_size, .dev = (uint64_t)st->st_dev,
-                                          .ino = (uint64_t)st->st_ino, .name = (uint32_t)w->names_len, .kind = kind};
+    int module = kind == LKMPRE_WALK_MODULE; /* a temporary file is reported by name alone */
+    w->files[w->n++] = (lkmpre_walk_file){.size = module ? (uint64_t)st->st_size : 0,
+                                          .dev = module ? (uint64_t)st->st_dev : 0,
+                                          .ino = module ? (uint64_t)st->st_ino : 0,
+                                          .name = (uint32_t)w->names_len, .kind = kind};
     w->names_len += rel + 1;
     return 0;
 }
@@ -479,9 +483,12 @@ static int walk_dir(walker *w, int fd, size_t len) {
             err = ENAMETOOLONG;
             break;
         }
-        struct stat st;
-        if (type != DT_DIR) {
+        /* A temporary file's name is all its caller reads; readdir's type is enough for it. */
+        struct stat st = {0};
+        if (type == DT_UNKNOWN || (type == DT_REG && kind == LKMPRE_WALK_MODULE)) {
             if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW)) {
+                if (errno == ENOENT)
+                    continue; /* gone since readdir listed it: another run's temporary file, renamed */
                 err = errno;
                 break;
             }
@@ -491,6 +498,8 @@ static int walk_dir(walker *w, int fd, size_t len) {
         memcpy(w->path + len + 1, name, n + 1);
         if (type == DT_DIR) {
             int sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP))
+                continue; /* gone, or replaced by a file or a link, since readdir listed it */
             err = sub < 0 ? errno : walk_dir(w, sub, len + 1 + n);
         } else if (type == DT_REG && kind) {
             err = walk_add(w, len + 1 + n, &st, kind);
@@ -512,11 +521,17 @@ static int by_name(const void *a, const void *b) {
     return strcmp(((const named *)a)->name, ((const named *)b)->name);
 }
 
+/* The layout the Java bindings read (NativeWalk). */
+_Static_assert(sizeof(lkmpre_walk) == 16 && sizeof(lkmpre_walk_file) == 32, "lkmpre_walk layout");
+_Static_assert(offsetof(lkmpre_walk_file, name) == 24 && offsetof(lkmpre_walk_file, kind) == 28, "lkmpre_walk_file layout");
+
 lkmpre_status lkmpre_files_walk(const char *root, void *out, size_t cap, size_t *needed, int *error) {
+    if (needed)
+        *needed = 0;
+    if (error)
+        *error = 0;
     if (!root || (!out && cap) || ((uintptr_t)out & 7) || !needed || !error)
         return LKMPRE_ERR_ARG;
-    *needed = 0;
-    *error = 0;
     walker *w = calloc(1, sizeof *w);
     if (!w) {
         *error = ENOMEM;
@@ -561,6 +576,6 @@ lkmpre_status lkmpre_files_walk(const char *root, void *out, size_t cap, size_t 
     free(w->names);
     free(w);
     *error = err;
-    *needed = size;
+    *needed = err ? 0 : size;
     return err ? LKMPRE_ERR_SYSTEM : size > cap ? LKMPRE_ERR_SPACE : LKMPRE_OK;
 }

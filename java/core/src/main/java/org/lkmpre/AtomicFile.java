@@ -23,26 +23,34 @@ public final class AtomicFile {
         Path dir = target.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = temporaryFile(dir, "." + target.getFileName() + ".");
+        boolean moved = false;
         try {
             Files.write(tmp, data);
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            moved = true;
         } finally {
-            Files.deleteIfExists(tmp);
+            if (!moved) {
+                Files.deleteIfExists(tmp); // once moved, the name may be another writer's
+            }
         }
     }
 
     /**
      * Creates a new empty file {@code dir/PREFIX PID-N.lkmpre-tmp}, N the first free number from
-     * the clock's nanoseconds on. Files.createTempFile would draw a random name, and starting its
-     * SecureRandom costs about 35 ms, a tenth of a run that writes one file.
+     * the clock's nanoseconds on, with the permissions any new file of the user gets (the umask's).
+     * Files.createTempFile would draw a random name, and starting its SecureRandom costs about
+     * 35 ms, a tenth of a run that writes one file.
      */
     private static Path temporaryFile(Path dir, String prefix) throws IOException {
         String pid = prefix + ProcessHandle.current().pid() + "-";
-        for (long n = System.nanoTime(); ; n++) {
+        long first = System.nanoTime();
+        for (long n = first; ; n++) {
             try {
                 return Files.createFile(dir.resolve(pid + Long.toHexString(n) + ".lkmpre-tmp"));
             } catch (FileAlreadyExistsException e) {
-                // Another thread's file: the next number.
+                if (n - first == 1000) {
+                    throw e; // not other threads' files: something keeps every name taken
+                }
             }
         }
     }

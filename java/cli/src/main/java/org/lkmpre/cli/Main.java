@@ -52,7 +52,7 @@ public final class Main {
     public static int run(String[] args, PrintWriter out, PrintWriter err) {
         Supplier<Object> named = args.length > 0 && !args[0].equals("help") ? COMMANDS.get(args[0]) : null;
         if (args.length > 0 && args[0].equals("preresolve")) {
-            PreresolveCommand.linkEarly(); // on the other core, while picocli builds the command line
+            PreresolveCommand.linkEarly(args); // on the other core, while picocli builds the command line
         }
         CommandLine cl = new CommandLine(new Main());
         if (named != null) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -114,11 +115,14 @@ final class PreresolveCommand implements Callable<Integer> {
     /**
      * Starts linking the automatic backend (the C core through FFM or JNA: tens of milliseconds),
      * for {@link Main} to call before picocli builds the command line (as long again) on the other
-     * core. {@link #call} then links the backend the options name, which waits for this link if
-     * it is the same one.
+     * core, unless the arguments name a backend: {@link #call} links that one.
+     *
+     * @param args the command line
      */
-    static void linkEarly() {
-        START.execute(() -> Backends.prepare("auto"));
+    static void linkEarly(String[] args) {
+        if (Arrays.stream(args).noneMatch(a -> a.startsWith("--backend"))) {
+            START.execute(() -> Backends.prepare("auto"));
+        }
     }
 
     @Override
@@ -129,7 +133,7 @@ final class PreresolveCommand implements Callable<Integer> {
         CompletableFuture.runAsync(() -> Backends.prepare(backend), START);
         CompletableFuture<ModuleTree> walk = CompletableFuture.supplyAsync(() -> {
             try {
-                return ModuleTree.collect(paths, destination.outDir());
+                return ModuleTree.collect(paths, destination.outDir(), backend);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -10,8 +10,9 @@ import java.util.Optional;
 /**
  * A binding that walks directories with the C library ({@code lkmpre_files_walk},
  * {@code include/lkmpre_files.h}): the regular files under a directory that are modules, or may be
- * temporary files of a killed run, found as {@code ModuleTree}'s walk in Java finds them (readdir's
- * file types, one stat a file found, no symbolic link followed), in a fifth of its time.
+ * temporary files of a killed run, the files {@code ModuleTree}'s walk in Java finds, in a fifth of
+ * its time (the C walk takes readdir's file types and stats only the modules; no symbolic link is
+ * followed by either).
  */
 public interface NativeWalk {
     /** {@code LKMPRE_WALK_MODULE}: a module's name (else {@code LKMPRE_WALK_TEMPORARY}, a temporary file's). */
@@ -25,8 +26,8 @@ public interface NativeWalk {
      * A regular file found.
      *
      * @param name   its path below the root, '/'-separated
-     * @param size   its size
-     * @param device its device and inode: what tells two names of one file apart
+     * @param size   its size (0 for a temporary file, reported by name alone)
+     * @param device its device and inode: what tells two names of one file apart (0 for a temporary file)
      * @param inode  see {@code device}
      * @param module true for a module's name, false for a temporary file's
      */
@@ -59,6 +60,9 @@ public interface NativeWalk {
      */
     static Optional<List<Found>> decode(byte[] bytes) {
         ByteBuffer block = NativeResult.nativeOrder(bytes);
+        if (bytes.length < HEADER_SIZE) {
+            throw new IllegalStateException("native core: a walk's block is shorter than its header");
+        }
         long count = block.getLong(0);
         if (block.getLong(8) != block.limit() || count < 0 || count > (block.limit() - HEADER_SIZE) / FILE_SIZE) {
             throw new IllegalStateException("native core: a walk's block does not hold its files");
@@ -67,12 +71,15 @@ public interface NativeWalk {
         for (int i = 0; i < count; i++) {
             int at = HEADER_SIZE + i * FILE_SIZE;
             int name = block.getInt(at + 24);
+            if (name < HEADER_SIZE + count * FILE_SIZE || name >= bytes.length) {
+                throw new IllegalStateException("native core: a walk's name lies outside its block");
+            }
             int end = name;
             while (end < bytes.length && bytes[end] > 0) {
                 end++; // bytes above 0x7f read as negative: not ASCII, and the loop stops
             }
-            if (name < HEADER_SIZE + count * FILE_SIZE || end >= bytes.length) {
-                throw new IllegalStateException("native core: a walk's name lies outside its block");
+            if (end == bytes.length) {
+                throw new IllegalStateException("native core: a walk's name runs past its block");
             }
             if (bytes[end] != 0) {
                 return Optional.empty();

@@ -41,8 +41,11 @@ public record KernelConfig(String origin, Map<String, String> options) {
             while (end > start && Character.isWhitespace(all.charAt(end - 1))) {
                 end--;
             }
-            int eq = all.startsWith(PREFIX, start) ? all.indexOf('=', start) : -1;
-            if (eq >= 0 && eq < end) {
+            int eq = all.startsWith(PREFIX, start) ? start + PREFIX.length() : end;
+            while (eq < end && all.charAt(eq) != '=') {
+                eq++;
+            }
+            if (eq < end) {
                 options.put(all.substring(start + PREFIX.length(), eq), all.substring(eq + 1, end));
             }
         }

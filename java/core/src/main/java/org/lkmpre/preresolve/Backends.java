@@ -35,9 +35,17 @@ public final class Backends {
         return providers().select(name).map(p -> p.open(reference)).orElse(reference);
     }
 
-    /** @return the walk in the C library of the automatic choice, where it has one ({@link ModuleTree#collect}) */
-    static Optional<NativeWalk> nativeWalk() {
-        return providers().select("auto").filter(NativeWalk.class::isInstance).map(NativeWalk.class::cast);
+    /**
+     * @param name "auto", "java", or a provider's name
+     * @return the walk in the C library of the backend {@code name} chooses, where it has one
+     *         ({@link ModuleTree#collect}); none for "java", or a name {@link #open} would refuse
+     */
+    static Optional<NativeWalk> nativeWalk(String name) {
+        try {
+            return providers().select(name).filter(NativeWalk.class::isInstance).map(NativeWalk.class::cast);
+        } catch (IllegalArgumentException e) {
+            return Optional.empty(); // open() says why
+        }
     }
 
     /**

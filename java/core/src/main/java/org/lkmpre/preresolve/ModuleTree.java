@@ -125,9 +125,8 @@ public final class ModuleTree {
     }
 
     /**
-     * Collects the modules under {@code paths}. Directories are walked by the C library where a
-     * native binding runs here ({@link NativeWalk}: the same files, in a fifth of the time), else in
-     * Java.
+     * Collects the modules under {@code paths}, as {@link #collect(List, Optional, String)} with the
+     * automatic backend.
      *
      * @param paths  module files and directories
      * @param outDir where to write results, mirroring each directory's layout; empty for in place
@@ -137,7 +136,24 @@ public final class ModuleTree {
      * @throws InputFormatException if a path does not exist or is neither a file nor a directory
      */
     public static ModuleTree collect(List<Path> paths, Optional<Path> outDir) throws IOException {
-        Optional<NativeWalk> walk = Backends.nativeWalk();
+        return collect(paths, outDir, "auto");
+    }
+
+    /**
+     * Collects the modules under {@code paths}. Directories are walked by the C library where the
+     * backend {@code backend} names has a walk there (the FFM binding's, {@link NativeWalk}: the
+     * same files, in a fifth of the time), else in Java ("java" loads no native code).
+     *
+     * @param paths   module files and directories
+     * @param outDir  where to write results, mirroring each directory's layout; empty for in place
+     * @param backend the backend the tree will be run with, as {@link Backends#open} takes it
+     * @return the tree
+     * @throws IOException          if a directory cannot be walked (unreadable, or deeper than the
+     *                              system's path length limit)
+     * @throws InputFormatException if a path does not exist or is neither a file nor a directory
+     */
+    public static ModuleTree collect(List<Path> paths, Optional<Path> outDir, String backend) throws IOException {
+        Optional<NativeWalk> walk = Backends.nativeWalk(backend);
         if (walk.isPresent()) {
             Optional<ModuleTree> tree = collect(paths, outDir, walk);
             if (tree.isPresent()) {

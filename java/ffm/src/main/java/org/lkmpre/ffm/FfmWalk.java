@@ -13,7 +13,10 @@ import java.util.Optional;
 import org.lkmpre.internal.NativeLibrary;
 import org.lkmpre.internal.NativeWalk;
 
-/** {@code lkmpre_files_walk} through FFM: one downcall walks a directory, another only if its block outgrew the buffer. */
+/**
+ * {@code lkmpre_files_walk} through FFM: one downcall walks a directory; where its block outgrew the
+ * buffer, another with a buffer of the size it asked for (three in all at most, for a growing tree).
+ */
 final class FfmWalk {
     /** The first buffer: the Debian tree's 4023 modules take 290 KB. */
     static final long FIRST_BUFFER = 1 << 20;

@@ -40,7 +40,10 @@ class FfmWalkTest {
         return root;
     }
 
-    /** The walk's rule, by the JDK: regular files (links not followed) named as modules or .*.tmp, by path bytes. */
+    /**
+     * The walk's rule, by the JDK: regular files (links not followed) named as modules or .*.tmp,
+     * by path bytes; a module with its size, device and inode, a temporary file with its name alone.
+     */
     private static List<NativeWalk.Found> byTheJdk(Path root) throws IOException {
         List<Path> files = new ArrayList<>();
         Files.walkFileTree(root, new SimpleFileVisitor<>() {
@@ -59,9 +62,9 @@ class FfmWalkTest {
         List<NativeWalk.Found> found = new ArrayList<>();
         for (Path f : files) {
             Map<String, Object> a = Files.readAttributes(f, "unix:dev,ino,size");
-            String name = f.getFileName().toString();
-            found.add(new NativeWalk.Found(root.relativize(f).toString(), (Long) a.get("size"), (Long) a.get("dev"),
-                    (Long) a.get("ino"), !name.endsWith(".tmp")));
+            boolean module = !f.getFileName().toString().endsWith(".tmp"); // a temporary file: its name alone
+            found.add(new NativeWalk.Found(root.relativize(f).toString(), module ? (Long) a.get("size") : 0,
+                    module ? (Long) a.get("dev") : 0, module ? (Long) a.get("ino") : 0, module));
         }
         return found;
     }
